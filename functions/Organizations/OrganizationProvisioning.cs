@@ -1,0 +1,49 @@
+using CloudStore.Contracts;
+using CloudStore.Functions.Audit;
+using CloudStore.Functions.Data;
+using CloudStore.Functions.Users;
+using Microsoft.AspNetCore.Identity;
+
+namespace CloudStore.Functions.Organizations;
+
+/// <summary>What operations runs to activate the service for a customer: an organisation and its first administrator.</summary>
+public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<CloudStoreUser> users, AuditLog audit, TimeProvider time)
+{
+    public sealed record Provisioned(Organization Organization, CloudStoreUser Administrator);
+
+    /// <exception cref="ArgumentException">The name or the administrator's email or password is not acceptable.</exception>
+    public async Task<Provisioned> CreateAsync(string name, string administratorEmail, string administratorPassword, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > Limits.NameLength)
+        {
+            throw new ArgumentException($"An organisation name of 1 to {Limits.NameLength} characters is required.", nameof(name));
+        }
+
+        var now = time.GetUtcNow();
+        var organization = new Organization { Id = Guid.NewGuid(), Name = name, CreatedAt = now };
+        var administrator = new CloudStoreUser
+        {
+            Id = Guid.NewGuid(),
+            OrganizationId = organization.Id,
+            UserName = administratorEmail,
+            Email = administratorEmail,
+            Role = Roles.Administrator,
+            CreatedAt = now,
+        };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Organizations.Add(organization);
+        audit.Add(organization.Id, "system", AuditActions.OrganizationCreated, $"organization:{organization.Id}", AuditLog.Success);
+        await db.SaveChangesAsync(cancellationToken);
+        var created = await users.CreateAsync(administrator, administratorPassword);
+        if (!created.Succeeded)
+        {
+            throw new ArgumentException(string.Join(" ", created.Errors.Select(e => e.Description)), nameof(administratorPassword));
+        }
+
+        audit.Add(organization.Id, "system", AuditActions.UserCreated, $"user:{administrator.Id}", $"success:role={Roles.Administrator}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new Provisioned(organization, administrator);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+using CloudStore.Functions.Audit;
+using CloudStore.Functions.Auth;
+using CloudStore.Functions.Data;
+using CloudStore.Functions.Devices;
+using CloudStore.Functions.Organizations;
+using CloudStore.Functions.Platform;
+using CloudStore.Functions.Users;
+using CloudStore.Hosting;
+
+// The control plane. Runs as a plain ASP.NET Core app, and under the Azure Functions host as a
+// custom handler (host.json at the repository root); every route lives under /api.
+var builder = WebApplication.CreateBuilder(args);
+builder.UseCloudStoreKestrel(Limits.MaxRequestBodyBytes);
+builder.Services.AddCloudStoreProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    // Strict input: an unknown field, a missing required one or a null where none is allowed is a 400.
+    json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+    json.SerializerOptions.RespectNullableAnnotations = true;
+    json.SerializerOptions.RespectRequiredConstructorParameters = true;
+});
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddOpenApi();
+
+builder.Services.AddDirectory(builder.Configuration);
+builder.AddAuth();
+builder.Services.AddAudit().AddOrganizations().AddDevices();
+
+var app = builder.Build();
+app.UseCloudStoreProblemDetails();
+app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealth();
+app.MapAuth();
+app.MapOrganizations();
+app.MapUsers();
+app.MapDevices();
+app.MapAudit();
+app.MapOpenApi("/api/openapi/{documentName}.json");
+
+await app.Services.InitializeDirectoryAsync(app.Lifetime.ApplicationStopping);
+if (args is [ProvisionCommand.Name, ..])
+{
+    return await ProvisionCommand.RunAsync(app.Services, args[1..]);
+}
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

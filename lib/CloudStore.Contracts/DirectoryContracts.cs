@@ -1,0 +1,39 @@
+namespace CloudStore.Contracts;
+
+public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoFactorForAll, DateTimeOffset CreatedAt);
+
+public sealed record OrganizationPolicyRequest(bool RequireTwoFactorForAll);
+
+public sealed record CreateUserRequest(string Email, string Role, string Password);
+
+public sealed record UserResponse(Guid Id, string Email, string Role, bool TwoFactorEnabled, bool LockedOut, DateTimeOffset CreatedAt);
+
+public sealed record ChangeRoleRequest(string Role);
+
+public sealed record CreateDeviceRequest(string Serial, string Model, string FirmwareVersion);
+
+public sealed record DeviceResponse(
+    Guid Id,
+    string Serial,
+    string Model,
+    string FirmwareVersion,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? EnrolledAt,
+    DateTimeOffset? RevokedAt);
+
+/// <summary>The one-time enrolment code, shown once to the administrator, to be entered on the device.</summary>
+public sealed record EnrolmentCodeResponse(Guid DeviceId, string EnrolmentCode, DateTimeOffset ExpiresAt);
+
+public sealed record CreateCameraRequest(string Name, int Channel);
+
+public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt);
+
+public sealed record AuditEntryResponse(
+    long Id,
+    DateTimeOffset Time,
+    string Actor,
+    string SourceAddress,
+    string Action,
+    string Target,
+    string Outcome);

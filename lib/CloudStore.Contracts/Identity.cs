@@ -1,0 +1,39 @@
+namespace CloudStore.Contracts;
+
+/// <summary>Roles inside an organisation, as carried in the <c>role</c> claim of access tokens.</summary>
+public static class Roles
+{
+    /// <summary>Everything in the organisation: users, devices, licences, recordings.</summary>
+    public const string Administrator = "administrator";
+
+    /// <summary>Cameras, playback and export of recordings.</summary>
+    public const string Operator = "operator";
+
+    /// <summary>Sees cameras and their status; no access to recordings.</summary>
+    public const string Viewer = "viewer";
+
+    /// <summary>Not a person: an enrolled camera or recorder.</summary>
+    public const string Device = "device";
+
+    public static readonly IReadOnlyList<string> UserRoles = [Administrator, Operator, Viewer];
+
+    public static bool IsUserRole(string? role) => role is Administrator or Operator or Viewer;
+}
+
+/// <summary>Audiences of CloudStore access tokens: a token for one service is refused by the other.</summary>
+public static class Audiences
+{
+    public const string Api = "cloudstore-api";
+    public const string KeyServer = "cloudstore-keyserver";
+
+    public static bool IsKnown(string? audience) => audience is Api or KeyServer;
+}
+
+/// <summary>Claim names in CloudStore access tokens (short, JWT-style; inbound claim mapping is off).</summary>
+public static class ClaimNames
+{
+    public const string Subject = "sub";
+    public const string Organization = "org";
+    public const string Role = "role";
+    public const string AuthenticationMethods = "amr";
+}

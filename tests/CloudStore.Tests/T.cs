@@ -1,0 +1,1 @@
+namespace CloudStore.Tests; public class T { [Xunit.Fact] public void A() { } }
