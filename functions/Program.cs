@@ -11,6 +11,13 @@ using CloudStore.Hosting;
 // The control plane. Runs as a plain ASP.NET Core app, and under the Azure Functions host as a
 // custom handler (host.json at the repository root); every route lives under /api.
 var builder = WebApplication.CreateBuilder(args);
+var isCommand = args is [ProvisionCommand.Name, ..];
+if (isCommand)
+{
+    // An operations command prints its result on stdout; logs go to stderr.
+    builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+}
+
 builder.UseCloudStoreKestrel(Limits.MaxRequestBodyBytes);
 builder.Services.AddCloudStoreProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(json =>
@@ -43,7 +50,7 @@ app.MapAudit();
 app.MapOpenApi("/api/openapi/{documentName}.json");
 
 await app.Services.InitializeDirectoryAsync(app.Lifetime.ApplicationStopping);
-if (args is [ProvisionCommand.Name, ..])
+if (isCommand)
 {
     return await ProvisionCommand.RunAsync(app.Services, args[1..]);
 }

@@ -23,7 +23,7 @@ public static class TrustedHttp
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
                 RevocationMode = X509RevocationMode.NoCheck,
             };
-            policy.CustomTrustStore.Add(X509Certificate2.CreateFromPemFile(caCertificateFile));
+            policy.CustomTrustStore.Add(X509Certificate2.CreateFromPem(File.ReadAllText(caCertificateFile)));
             handler.SslOptions.CertificateChainPolicy = policy;
         }
 

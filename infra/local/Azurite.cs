@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using CloudStore.Contracts;
+
+namespace CloudStore.LocalStack;
+
+/// <summary>One storage account: name, key and HTTPS blob endpoint.</summary>
+public sealed record StorageAccount(string Region, string Name, string Key, Uri BlobEndpoint)
+{
+    public string ConnectionString => $"DefaultEndpointsProtocol=https;AccountName={Name};AccountKey={Key};BlobEndpoint={BlobEndpoint};";
+}
+
+/// <summary>
+/// Azurite's blob service over HTTPS, with one storage account per region, so that each region's
+/// data is separate as it is in the cloud. <c>--oauth basic</c> enables user-delegation SAS.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    readonly ChildProcess _process;
+
+    Azurite(ChildProcess process, int port, IReadOnlyList<StorageAccount> accounts)
+    {
+        _process = process;
+        Port = port;
+        Accounts = accounts;
+    }
+
+    public int Port { get; }
+
+    public IReadOnlyList<StorageAccount> Accounts { get; }
+
+    public StorageAccount Account(string region) => Accounts.Single(a => a.Region == region);
+
+    /// <summary>The account name used for a region: letters and digits only, as storage account names must be.</summary>
+    public static string AccountName(string region) => "cs" + region.Replace("-", "", StringComparison.Ordinal);
+
+    /// <param name="dataFolder">Where blobs and account keys persist; null for in-memory storage that ends with the process.</param>
+    public static async Task<Azurite> StartAsync(CertificateFiles certificates, string? dataFolder, string logFile, CancellationToken cancellationToken, int port = 0)
+    {
+        var script = Path.Combine(RepositoryLayout.NodeModules, "azurite", "dist", "src", "blob", "main.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException(
+                $"Azurite is not installed ({script} is missing). Run `./cloudstore test` or `./cloudstore demo`, which run `npm ci` in infra/local.");
+        }
+
+        port = port == 0 ? ChildProcess.FreePort() : port;
+        var keys = LoadOrCreateKeys(dataFolder);
+        var accounts = Regions.All
+            .Select(region => new StorageAccount(region, AccountName(region), keys[region], new Uri($"https://127.0.0.1:{port}/{AccountName(region)}")))
+            .ToList();
+        var arguments = new List<string>
+        {
+            script,
+            "--blobHost", "127.0.0.1",
+            "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--cert", certificates.ServerCertificate,
+            "--key", certificates.ServerKey,
+            "--oauth", "basic",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+        };
+        if (dataFolder is null)
+        {
+            arguments.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            arguments.AddRange(["--location", Path.Combine(dataFolder, "blobs")]);
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["AZURITE_ACCOUNTS"] = string.Join(';', accounts.Select(a => $"{a.Name}:{a.Key}")),
+        };
+        var process = await ChildProcess.StartAsync(
+            "azurite", "node", arguments, environment, logFile,
+            new Uri($"https://127.0.0.1:{port}/{accounts[0].Name}?comp=list"), certificates.CaCertificate, cancellationToken);
+        return new Azurite(process, port, accounts);
+    }
+
+    /// <summary>Account keys are random per installation (not Azurite's well-known key) and kept with the data.</summary>
+    static Dictionary<string, string> LoadOrCreateKeys(string? dataFolder)
+    {
+        var file = dataFolder is null ? null : Path.Combine(dataFolder, "account-keys.json");
+        if (file is not null && File.Exists(file))
+        {
+            var stored = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file));
+            if (stored is not null && Regions.All.All(stored.ContainsKey))
+            {
+                return stored;
+            }
+        }
+
+        var keys = Regions.All.ToDictionary(region => region, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
+        if (file is not null)
+        {
+            Directory.CreateDirectory(dataFolder!);
+            File.WriteAllText(file, JsonSerializer.Serialize(keys));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        return keys;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using CloudStore.Hosting;
+
+namespace CloudStore.LocalStack;
+
+/// <summary>
+/// A server the stack starts: its output goes to a log file, readiness is an HTTPS answer, and
+/// disposing it ends the process and its children.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    readonly Process _process;
+    readonly StreamWriter _log;
+
+    ChildProcess(string name, Process process, StreamWriter log, string logFile)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+        LogFile = logFile;
+    }
+
+    public string Name { get; }
+
+    public string LogFile { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public int Id => _process.Id;
+
+    /// <summary>Starts <paramref name="fileName"/> and waits until <paramref name="readinessUrl"/> answers over HTTPS (any status).</summary>
+    public static async Task<ChildProcess> StartAsync(
+        string name,
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string> environment,
+        string logFile,
+        Uri readinessUrl,
+        string caCertificateFile,
+        CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryLayout.Root,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var child = new ChildProcess(name, process, log, logFile);
+        try
+        {
+            await child.WaitUntilReadyAsync(readinessUrl, caCertificateFile, cancellationToken);
+            return child;
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A free TCP port on loopback (the OS picks it; a small window exists before the child binds it).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    async Task WaitUntilReadyAsync(Uri url, string caCertificateFile, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(TrustedHttp.CreateHandler(caCertificateFile)) { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} while starting. Its log, {LogFile}:\n{Tail()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(url, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+
+        throw new TimeoutException($"{Name} did not answer at {url} within 60 s. Its log, {LogFile}:\n{Tail()}");
+    }
+
+    /// <summary>The last lines of the log, for error messages.</summary>
+    public string Tail(int lines = 40)
+    {
+        try
+        {
+            using var reader = new StreamReader(new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            var all = reader.ReadToEnd().Split('\n');
+            return string.Join('\n', all.TakeLast(lines));
+        }
+        catch (IOException)
+        {
+            return "(log unreadable)";
+        }
+    }
+
+    static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Output after shutdown: nobody reads it.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            lock (_log)
+            {
+                _log.Dispose();
+            }
+
+            _process.Dispose();
+        }
+    }
+}

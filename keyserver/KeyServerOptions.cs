@@ -1,0 +1,13 @@
+namespace CloudStore.KeyServer;
+
+/// <summary>The <c>KeyServer</c> configuration section.</summary>
+public sealed class KeyServerOptions
+{
+    public const string Section = "KeyServer";
+
+    /// <summary>
+    /// The issuer of the access tokens the key server accepts (the functions API, <c>https://…/api</c>).
+    /// Its discovery document and JWKS are read from there: the key server validates tokens on its own.
+    /// </summary>
+    public string TokenIssuer { get; set; } = "";
+}

@@ -1,0 +1,49 @@
+using System.Security.Claims;
+using CloudStore.Contracts;
+using CloudStore.Hosting;
+using CloudStore.KeyServer;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.Tokens;
+
+// The key server. It validates bearer tokens itself, from the issuer's published keys; key stores
+// and unwrapping arrive with the upload and playback work.
+var builder = WebApplication.CreateBuilder(args);
+builder.UseCloudStoreKestrel(maxRequestBodyBytes: 16 * 1024);
+builder.Services.AddCloudStoreProblemDetails();
+
+var options = builder.Configuration.GetSection(KeyServerOptions.Section).Get<KeyServerOptions>() ?? new KeyServerOptions();
+if (!Uri.TryCreate(options.TokenIssuer, UriKind.Absolute, out var issuer) || issuer.Scheme != Uri.UriSchemeHttps)
+{
+    throw new InvalidOperationException("KeyServer:TokenIssuer must be the https URL of the functions API (…/api).");
+}
+
+builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+{
+    jwt.Authority = options.TokenIssuer;
+    jwt.Audience = Audiences.KeyServer;
+    jwt.MapInboundClaims = false;
+    jwt.RequireHttpsMetadata = true;
+    jwt.BackchannelHttpHandler = TrustedHttp.CreateHandler(builder.Configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"]);
+    jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256];
+    jwt.TokenValidationParameters.ValidTypes = ["at+jwt"];
+    jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+    jwt.TokenValidationParameters.NameClaimType = ClaimNames.Subject;
+    jwt.TokenValidationParameters.RoleClaimType = ClaimNames.Role;
+});
+builder.Services.AddAuthorization();
+
+var app = builder.Build();
+app.UseCloudStoreProblemDetails();
+app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+app.MapGet("/v1/caller", (ClaimsPrincipal user) => TypedResults.Ok(new
+{
+    subject = user.FindFirstValue(ClaimNames.Subject),
+    organization = user.FindFirstValue(ClaimNames.Organization),
+    role = user.FindFirstValue(ClaimNames.Role),
+})).RequireAuthorization();
+
+await app.RunAsync();

@@ -1,1 +1,0 @@
-namespace CloudStore.Tests; public class T { [Xunit.Fact] public void A() { } }
