@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using CloudStore.Hosting;
+using CloudStore.Contracts;
 
 namespace CloudStore.LocalStack;
 

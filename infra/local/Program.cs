@@ -1,45 +1,54 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using CloudStore.LocalStack;
 
-// `./cloudstore demo` lands here. Ports and the state folder can be moved with environment
-// variables, so a test can run the demo beside another stack.
-if (args is not ["demo"])
-{
-    Console.Error.WriteLine("usage: CloudStore.LocalStack demo");
-    return 2;
-}
+namespace CloudStore.LocalStack;
 
-using var stopping = new CancellationTokenSource();
-using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+/// <summary>
+/// <c>./cloudstore demo</c> lands here. Ports and the state folder can be moved with environment
+/// variables, so a test can run the demo beside another stack.
+/// </summary>
+public static class Entry
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is not ["demo"])
+        {
+            await Console.Error.WriteLineAsync("usage: CloudStore.LocalStack demo");
+            return 2;
+        }
 
-var options = new LocalCloudOptions(
-    StateFolder: Environment.GetEnvironmentVariable("CLOUDSTORE_STATE") ?? RepositoryLayout.LocalState,
-    PersistentStorage: true,
-    FunctionsPort: Port("CLOUDSTORE_FUNCTIONS_PORT", 7071),
-    KeyServerPort: Port("CLOUDSTORE_KEYSERVER_PORT", 7072),
-    PlayerPort: Port("CLOUDSTORE_PLAYER_PORT", 5443),
-    AzuritePort: Port("CLOUDSTORE_AZURITE_PORT", 10000));
-try
-{
-    return await Demo.RunAsync(options, stopping.Token);
-}
-catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-{
-    return 0;
-}
-catch (Exception e)
-{
-    Console.Error.WriteLine($"The demo could not start: {e.Message}");
-    return 1;
-}
+        using var stopping = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        }
 
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stopping.Cancel();
-}
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var options = new LocalCloudOptions(
+            StateFolder: Environment.GetEnvironmentVariable("CLOUDSTORE_STATE") ?? RepositoryLayout.LocalState,
+            PersistentStorage: true,
+            FunctionsPort: Port("CLOUDSTORE_FUNCTIONS_PORT", 7071),
+            KeyServerPort: Port("CLOUDSTORE_KEYSERVER_PORT", 7072),
+            PlayerPort: Port("CLOUDSTORE_PLAYER_PORT", 5443),
+            AzuritePort: Port("CLOUDSTORE_AZURITE_PORT", 10000));
+        try
+        {
+            return await Demo.RunAsync(options, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"The demo could not start: {e.Message}");
+            await Console.Error.WriteLineAsync($"(State from an older version can be removed with: rm -rf {options.StateFolder})");
+            return 1;
+        }
+    }
 
-static int Port(string variable, int fallback) =>
-    int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : fallback;
+    static int Port(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : fallback;
+}

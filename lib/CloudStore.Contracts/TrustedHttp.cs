@@ -1,7 +1,7 @@
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
-namespace CloudStore.Hosting;
+namespace CloudStore.Contracts;
 
 /// <summary>Outbound HTTPS handlers: TLS 1.2+ and, locally, trust in the local CA only.</summary>
 public static class TrustedHttp

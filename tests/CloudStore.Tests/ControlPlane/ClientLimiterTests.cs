@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Http.Json;
+using CloudStore.Contracts;
+using CloudStore.Tests.Infrastructure;
+using Xunit;
+
+namespace CloudStore.Tests.ControlPlane;
+
+/// <summary>The per-client limiter, with the device defaults: 20 failures within 1 s block the client for 10 s, answered 403.</summary>
+public sealed class ClientLimiterTests(FunctionsFactory factory) : IClassFixture<FunctionsFactory>, IDisposable
+{
+    readonly FunctionsFactory _factory = factory;
+
+    public void Dispose() => _factory.Clock.Release();
+
+    [Fact]
+    public async Task SignIn_TwentyFailuresWithinOneSecond_BlocksThatClientForTenSeconds()
+    {
+        var tenant = await TestTenant.CreateAsync(_factory);
+        using var attacker = _factory.NewClient("2001:db8::bad");
+        using var bystander = _factory.NewClient("2001:db8::600d");
+        _factory.Clock.Freeze();
+
+        for (var i = 0; i < 19; i++)
+        {
+            using var failed = await attacker.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest($"guess{i}@example.test", "wrong password " + i));
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        }
+
+        using var twentieth = await attacker.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest("guess20@example.test", "wrong password 20"));
+        using var blocked = await attacker.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        using var other = await bystander.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        _factory.Clock.Advance(TimeSpan.FromSeconds(9));
+        using var stillBlocked = await attacker.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        _factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var released = await attacker.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, twentieth.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+        Assert.Equal("application/problem+json", blocked.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, stillBlocked.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, released.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_TwentyFailuresSpreadOverMoreThanOneSecond_DoNotBlock()
+    {
+        var tenant = await TestTenant.CreateAsync(_factory);
+        using var client = _factory.NewClient("2001:db8::51");
+        _factory.Clock.Freeze();
+        for (var i = 0; i < 25; i++)
+        {
+            using var failed = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest($"slow{i}@example.test", "wrong password " + i));
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+            _factory.Clock.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        using var response = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}
