@@ -59,6 +59,12 @@ public static class UserEndpoints
         }
 
         var caller = Caller.From(context.User);
+        if (await users.FindByEmailAsync(request.Email) is not null)
+        {
+            // Email addresses are unique across organisations (they sign in); say no more than that it is taken.
+            return EmailUnavailable();
+        }
+
         var user = new CloudStoreUser
         {
             Id = Guid.NewGuid(),
@@ -70,6 +76,11 @@ public static class UserEndpoints
         };
         cancellationToken.ThrowIfCancellationRequested();
         var result = await users.CreateAsync(user, request.Password);
+        if (result.Errors.Any(e => e.Code is "DuplicateUserName" or "DuplicateEmail"))
+        {
+            return EmailUnavailable();
+        }
+
         if (!result.Succeeded)
         {
             return IdentityProblem(result);
@@ -212,7 +223,10 @@ public static class UserEndpoints
         return caller.UserId is { } id ? FindAsync(db, caller, id, cancellationToken) : Task.FromResult<CloudStoreUser?>(null);
     }
 
-    /// <summary>Identity's refusals (weak password, email taken) as a validation problem.</summary>
+    static ProblemHttpResult EmailUnavailable() =>
+        Problems.Conflict("Email address not available", "Choose another email address for the new user.");
+
+    /// <summary>Identity's refusals (a weak password, a malformed address) as a validation problem, without echoing the input.</summary>
     static ValidationProblem IdentityProblem(IdentityResult result)
     {
         var validation = new Validation();

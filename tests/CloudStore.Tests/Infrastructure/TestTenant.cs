@@ -82,36 +82,11 @@ public sealed class TestTenant
     public async Task<TokenResponse> SignInAsync(TestUser user)
     {
         using var client = Factory.NewClient();
-        var response = await PostAsync<SignInResponse>(client, "/api/auth/sign-in", new SignInRequest(user.Email, user.Password));
-        switch (response.Status)
-        {
-            case SignInResponse.AuthenticatorEnrolmentRequired:
-                var setup = await PostAsync<AuthenticatorSetupResponse>(client, "/api/auth/authenticator/setup", new ChallengeRequest(response.Challenge!));
-                user.AuthenticatorKey = setup.SharedKey;
-                response = await PostAsync<SignInResponse>(client, "/api/auth/authenticator/confirm",
-                    new AuthenticatorConfirmRequest(response.Challenge, Totp.Code(setup.SharedKey, Factory.Clock.GetUtcNow())));
-                user.RecoveryCodes = response.RecoveryCodes ?? [];
-                break;
-            case SignInResponse.TwoFactorRequired:
-                response = await PostAsync<SignInResponse>(client, "/api/auth/two-factor",
-                    new TwoFactorRequest(response.Challenge!, Totp.Code(user.AuthenticatorKey!, Factory.Clock.GetUtcNow()), null));
-                break;
-        }
-
-        Assert.Equal(SignInResponse.SignedIn, response.Status);
-        user.Tokens = response.Tokens!;
-        return user.Tokens;
+        return await SignInFlow.SignInAsync(client, user, Factory.Clock);
     }
 
     /// <summary>A client that sends <paramref name="user"/>'s access token.</summary>
     public HttpClient Client(TestUser user) => Factory.ClientWithToken(user.Tokens!.AccessToken);
-
-    static async Task<T> PostAsync<T>(HttpClient client, string path, object body)
-    {
-        using var response = await client.PostAsJsonAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return (await response.Content.ReadFromJsonAsync<T>())!;
-    }
 }
 
 public static class FactoryExtensions
