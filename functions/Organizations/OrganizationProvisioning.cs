@@ -11,8 +11,10 @@ public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<
 {
     public sealed record Provisioned(Organization Organization, CloudStoreUser Administrator);
 
+    /// <param name="organizationId">A chosen id (for an organisation that single sign-on configuration already names), or null for a new one.</param>
     /// <exception cref="ArgumentException">The name or the administrator's email or password is not acceptable.</exception>
-    public async Task<Provisioned> CreateAsync(string name, string administratorEmail, string administratorPassword, CancellationToken cancellationToken)
+    public async Task<Provisioned> CreateAsync(
+        string name, string administratorEmail, string administratorPassword, CancellationToken cancellationToken, Guid? organizationId = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > Limits.NameLength)
         {
@@ -20,7 +22,7 @@ public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<
         }
 
         var now = time.GetUtcNow();
-        var organization = new Organization { Id = Guid.NewGuid(), Name = name, CreatedAt = now };
+        var organization = new Organization { Id = organizationId ?? Guid.NewGuid(), Name = name, CreatedAt = now };
         var administrator = new CloudStoreUser
         {
             Id = Guid.NewGuid(),

@@ -46,14 +46,14 @@ public sealed class TestTenant
 
     public static string NewPassword() => "correct horse battery " + Guid.NewGuid().ToString("N")[..8];
 
-    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant")
+    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null)
     {
         var number = Interlocked.Increment(ref s_counter);
         var email = $"admin{number}-{Guid.NewGuid():N}@{name.ToLowerInvariant()}.test";
         var password = NewPassword();
         await using var scope = factory.Services.CreateAsyncScope();
         var provisioned = await scope.ServiceProvider.GetRequiredService<OrganizationProvisioning>()
-            .CreateAsync($"{name} {number}", email, password, CancellationToken.None);
+            .CreateAsync($"{name} {number}", email, password, CancellationToken.None, organizationId);
         var administrator = new TestUser(provisioned.Administrator.Id, email, password, Roles.Administrator);
         var tenant = new TestTenant(factory, provisioned.Organization.Id, administrator);
         await tenant.SignInAsync(administrator);

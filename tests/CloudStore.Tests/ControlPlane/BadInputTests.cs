@@ -1,0 +1,200 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using CloudStore.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace CloudStore.Tests.ControlPlane;
+
+/// <summary>
+/// Bad input on every endpoint that takes a body or an id: always a 4xx RFC 7807 problem, never a 500,
+/// and nothing stored. The endpoints come from the running app, so a new one is covered without
+/// editing this file.
+/// </summary>
+public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<BadInputTests.Setup>
+{
+    public static TheoryData<string, string> BodyCases()
+    {
+        var data = new TheoryData<string, string>();
+        using var factory = new FunctionsFactory();
+        foreach (var endpoint in Endpoints(factory.Services).Where(e => e.RequestType is not null))
+        {
+            foreach (var flaw in new[] { "malformed json", "array instead of object", "every field the wrong type", "unknown field", "empty body", "huge strings", "null fields" })
+            {
+                if (flaw != "huge strings" || endpoint.RequestType!.GetProperties().Any(p => p.PropertyType == typeof(string)))
+                {
+                    data.Add(endpoint.Key, flaw);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    public static TheoryData<string, string> PathCases()
+    {
+        var data = new TheoryData<string, string>();
+        using var factory = new FunctionsFactory();
+        foreach (var endpoint in Endpoints(factory.Services).Where(e => e.Pattern.Contains("{id:guid}", StringComparison.Ordinal)))
+        {
+            // Literal "../" is resolved by the client before sending (RFC 3986 §5.2.4), so only encoded forms reach the server.
+            foreach (var flaw in new[] { "unknown id", "not a guid", "encoded traversal", "encoded dots", "overlong id", "empty id" })
+            {
+                data.Add(endpoint.Key, flaw);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyCases))]
+    public async Task Endpoint_BadBody_ProblemResponseAndNothingStored(string endpoint, string flaw)
+    {
+        var target = Endpoints(setup.Factory.Services).Single(e => e.Key == endpoint);
+        var before = await setup.CountAllAsync();
+        using var client = setup.ClientFor(target);
+        using var request = new HttpRequestMessage(new HttpMethod(target.Method), Concrete(target.Pattern, Guid.NewGuid().ToString()))
+        {
+            Content = new StringContent(Body(target.RequestType!, flaw), Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await client.SendAsync(request);
+
+        await AssertProblemAsync(response, endpoint, flaw);
+        Assert.Equal(before, await setup.CountAllAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public async Task Endpoint_BadId_ProblemResponseAndNothingStored(string endpoint, string flaw)
+    {
+        var target = Endpoints(setup.Factory.Services).Single(e => e.Key == endpoint);
+        var before = await setup.CountAllAsync();
+        using var client = setup.ClientFor(target);
+        var id = flaw switch
+        {
+            "unknown id" => Guid.NewGuid().ToString(),
+            "not a guid" => "not-a-guid",
+            "encoded traversal" => "..%2F..%2Fusers",
+            "encoded dots" => $"{setup.AdministratorId}%2F%2E%2E%2F%2E%2E%2Fusers",
+            "overlong id" => setup.AdministratorId + new string('0', 4000),
+            _ => "%20",
+        };
+        using var request = new HttpRequestMessage(new HttpMethod(target.Method), Concrete(target.Pattern, id));
+        if (target.RequestType is not null)
+        {
+            request.Content = new StringContent(Body(target.RequestType, "valid"), Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+
+        await AssertProblemAsync(response, endpoint, flaw);
+        Assert.Equal(before, await setup.CountAllAsync());
+    }
+
+    static async Task AssertProblemAsync(HttpResponseMessage response, string endpoint, string flaw)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var status = (int)response.StatusCode;
+        Assert.True(status is >= 400 and < 500, $"{endpoint} with {flaw}: {status} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
+    static readonly int[] WrongForString = [1];
+
+    /// <summary>A request body of the endpoint's request type, broken in the named way.</summary>
+    static string Body(Type requestType, string flaw)
+    {
+        var properties = requestType.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        return flaw switch
+        {
+            "malformed json" => "{\"" + Name(properties[0]) + "\": ",
+            "array instead of object" => "[1, 2, 3]",
+            "every field the wrong type" => JsonSerializer.Serialize(properties.ToDictionary(Name, p => p.PropertyType == typeof(string) ? (object)WrongForString : "text")),
+            "unknown field" => JsonSerializer.Serialize(properties.ToDictionary(Name, Valid).Append(new("isAdmin", true)).ToDictionary()),
+            "empty body" => "",
+            "huge strings" => JsonSerializer.Serialize(properties.ToDictionary(Name, p => p.PropertyType == typeof(string) ? new string('A', 60_000 / properties.Length) : Valid(p))),
+            "null fields" => JsonSerializer.Serialize(properties.ToDictionary(Name, p => (object?)null)),
+            _ => JsonSerializer.Serialize(properties.ToDictionary(Name, Valid)),
+        };
+    }
+
+    static string Name(PropertyInfo property) =>
+        property.GetCustomAttribute<System.Text.Json.Serialization.JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
+
+    static object? Valid(PropertyInfo property) => property.PropertyType switch
+    {
+        var t when t == typeof(bool) => true,
+        var t when t == typeof(int) => 1,
+        _ => "x",
+    };
+
+    static string Concrete(string pattern, string id) => pattern.Replace("{id:guid}", id, StringComparison.Ordinal).TrimEnd('/') is { Length: > 0 } path ? path : "/";
+
+    public sealed record Endpoint(string Method, string Pattern, Type? RequestType, bool AllowsAnonymous, string? Policy)
+    {
+        public string Key => $"{Method} {Pattern}";
+    }
+
+    static List<Endpoint> Endpoints(IServiceProvider services) =>
+    [
+        .. services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(method => new Endpoint(
+                method,
+                e.RoutePattern.RawText!,
+                e.Metadata.GetOrderedMetadata<IAcceptsMetadata>().Select(a => a.RequestType).FirstOrDefault(t => t is not null),
+                e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null,
+                e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null)))),
+    ];
+
+    /// <summary>One organisation, its administrator and an enrolled device: the callers the endpoints expect.</summary>
+    public sealed class Setup : IAsyncLifetime
+    {
+        public FunctionsFactory Factory { get; } = new();
+
+        TestTenant _tenant = null!;
+        string _deviceToken = null!;
+
+        public Guid AdministratorId => _tenant.Administrator.Id;
+
+        public async Task InitializeAsync()
+        {
+            _tenant = await TestTenant.CreateAsync(Factory);
+            using var admin = _tenant.Client(_tenant.Administrator);
+            var created = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(admin, "/api/devices",
+                new CloudStore.Contracts.CreateDeviceRequest("BADINPUT0001", "AXIS M3086-V", "11.11.73"));
+            var code = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<CloudStore.Contracts.EnrolmentCodeResponse>(created.Content);
+            using var key = CloudStore.Device.DeviceKey.Create();
+            using var http = Factory.NewClient();
+            http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
+            var device = new CloudStore.Device.DeviceClient(http, key, Factory.Clock);
+            var enrolled = await device.EnrolAsync(code!.EnrolmentCode, "BADINPUT0001", CancellationToken.None);
+            _deviceToken = await device.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, CancellationToken.None);
+        }
+
+        /// <summary>The caller the endpoint is meant for, so the request gets past authorisation to the input checks.</summary>
+        public HttpClient ClientFor(Endpoint endpoint) => endpoint.Policy switch
+        {
+            _ when endpoint.AllowsAnonymous => Factory.NewClient(),
+            "device" => Factory.ClientWithToken(_deviceToken),
+            _ => _tenant.Client(_tenant.Administrator),
+        };
+
+        /// <summary>Row counts of every directory table except the audit log (refusals are audited by design).</summary>
+        public Task<string> CountAllAsync() => Factory.WithDirectoryAsync(async db => string.Join(",",
+            await db.Organizations.CountAsync(), await db.Users.CountAsync(), await db.UserTokens.CountAsync(), await db.Devices.CountAsync(),
+            await db.Cameras.CountAsync(), await db.RefreshTokens.CountAsync(), await db.SignInChallenges.CountAsync(), await db.UsedAssertions.CountAsync(),
+            await db.Devices.CountAsync(d => d.Status != Functions.Devices.DeviceStatus.Pending),
+            await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount)));
+
+        public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
+    }
+}
