@@ -29,7 +29,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    /// <summary>Starts <paramref name="fileName"/> and waits until <paramref name="readinessUrl"/> answers over HTTPS (any status).</summary>
+    /// <summary>Starts <paramref name="fileName"/> and waits until <paramref name="readinessUrl"/> answers (any status), trusting <paramref name="caCertificateFile"/> for HTTPS.</summary>
     public static async Task<ChildProcess> StartAsync(
         string name,
         string fileName,
@@ -37,7 +37,7 @@ public sealed class ChildProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string> environment,
         string logFile,
         Uri readinessUrl,
-        string caCertificateFile,
+        string? caCertificateFile,
         CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(fileName)
@@ -86,7 +86,7 @@ public sealed class ChildProcess : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    async Task WaitUntilReadyAsync(Uri url, string caCertificateFile, CancellationToken cancellationToken)
+    async Task WaitUntilReadyAsync(Uri url, string? caCertificateFile, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(TrustedHttp.CreateHandler(caCertificateFile)) { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();

@@ -1,0 +1,32 @@
+using CloudStore.Contracts;
+using CloudStore.LocalStack;
+using Xunit;
+
+namespace CloudStore.Tests.Infrastructure;
+
+/// <summary>
+/// The real stack for one test class: Azurite and every host as its own process on HTTPS loopback,
+/// state in a temporary folder. If something cannot start, the tests fail with its log.
+/// </summary>
+public sealed class LocalCloudFixture : IAsyncLifetime
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("cloudstore-stack-").FullName;
+
+    public LocalCloud Cloud { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: false), timeout.Token);
+    }
+
+    /// <summary>A client for one of the stack's hosts that trusts only the stack's CA.</summary>
+    public HttpClient Client(Uri baseAddress) =>
+        new(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = baseAddress };
+
+    public async Task DisposeAsync()
+    {
+        await Cloud.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}

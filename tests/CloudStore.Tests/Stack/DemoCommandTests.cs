@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using CloudStore.Contracts;
+using CloudStore.LocalStack;
+using Xunit;
+
+namespace CloudStore.Tests.Stack;
+
+/// <summary>
+/// The README's main command, <c>./cloudstore demo</c>, run as a person runs it: it comes up, serves,
+/// and Ctrl-C (SIGINT) stops it with nothing left running. The build step is skipped
+/// (CLOUDSTORE_SKIP_BUILD=1) because `./cloudstore test` has just built the same tree, and rebuilding
+/// it here would rewrite the assemblies this test runs from.
+/// </summary>
+public sealed class DemoCommandTests : IDisposable
+{
+    readonly string _state = Directory.CreateTempSubdirectory("cloudstore-demo-").FullName;
+
+    [Fact]
+    public async Task Demo_ComesUpServesAndStopsCleanlyOnCtrlC()
+    {
+        var ports = Enumerable.Range(0, 4).Select(_ => ChildProcess.FreePort()).ToArray();
+        var start = new ProcessStartInfo("bash")
+        {
+            WorkingDirectory = RepositoryLayout.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("./cloudstore");
+        start.ArgumentList.Add("demo");
+        start.Environment["CLOUDSTORE_SKIP_BUILD"] = "1";
+        start.Environment["CLOUDSTORE_STATE"] = _state;
+        start.Environment["CLOUDSTORE_FUNCTIONS_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture);
+        start.Environment["CLOUDSTORE_KEYSERVER_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture);
+        start.Environment["CLOUDSTORE_PLAYER_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture);
+        start.Environment["CLOUDSTORE_AZURITE_PORT"] = ports[3].ToString(CultureInfo.InvariantCulture);
+        using var demo = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        var ready = new TaskCompletionSource();
+        demo.OutputDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data?.Contains(Demo.ReadyLine, StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        demo.ErrorDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+        };
+        demo.BeginOutputReadLine();
+        demo.BeginErrorReadLine();
+
+        try
+        {
+            await Task.WhenAny(ready.Task, demo.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(3)));
+            Assert.True(ready.Task.IsCompleted, "The demo did not report ready:\n" + output);
+
+            using var client = new HttpClient(TrustedHttp.CreateHandler(Path.Combine(_state, "tls", "ca.pem")));
+            using var player = await client.GetAsync($"https://127.0.0.1:{ports[2]}/");
+            using var api = await client.GetAsync($"https://127.0.0.1:{ports[0]}/api/health");
+            Assert.Equal(System.Net.HttpStatusCode.OK, player.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, api.StatusCode);
+            lock (output)
+            {
+                Assert.Contains("admin@demo.cloudstore.test", output.ToString(), StringComparison.Ordinal);
+            }
+
+            using (var kill = Process.Start("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await demo.WaitForExitAsync(stopTimeout.Token);
+            Assert.Equal(0, demo.ExitCode);
+            Assert.Empty(ProcessesMentioning(_state));
+        }
+        finally
+        {
+            if (!demo.HasExited)
+            {
+                demo.Kill(entireProcessTree: true);
+            }
+
+            foreach (var pid in ProcessesMentioning(_state))
+            {
+                try
+                {
+                    Process.GetProcessById(pid).Kill(entireProcessTree: true);
+                }
+                catch (ArgumentException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>Processes whose command line names the demo's state folder (Azurite, hosts are started with paths in it).</summary>
+    static List<int> ProcessesMentioning(string text)
+    {
+        var found = new List<int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
+                var environment = File.ReadAllText(Path.Combine(folder, "environ"));
+                if (commandLine.Contains(text, StringComparison.Ordinal) || environment.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+}

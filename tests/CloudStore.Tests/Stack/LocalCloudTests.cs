@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
+using CloudStore.Contracts;
+using CloudStore.LocalStack;
+using CloudStore.Tests.Infrastructure;
+using Xunit;
+
+namespace CloudStore.Tests.Stack;
+
+/// <summary>The hosts and Azurite as real processes: TLS policy, headers, the blob SDK, and tokens across hosts.</summary>
+public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<LocalCloudFixture>
+{
+    public static TheoryData<string> Hosts => ["functions", "keyserver", "player", "azurite"];
+
+    public static TheoryData<string> WebHosts => ["functions", "keyserver", "player"];
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Handshake_Tls11AndOlder_Refused_Tls12And13_Accepted(string host)
+    {
+        var port = Port(host);
+
+        var ca = stack.Cloud.Certificates.CaCertificate;
+        var tls10 = await OpenSslHandshakeAsync(port, "-tls1", ca);
+        var tls11 = await OpenSslHandshakeAsync(port, "-tls1_1", ca);
+        var tls12 = await OpenSslHandshakeAsync(port, "-tls1_2", ca);
+        var tls13 = await OpenSslHandshakeAsync(port, "-tls1_3", ca);
+
+        Assert.False(tls10.Succeeded, tls10.Output);
+        Assert.False(tls11.Succeeded, tls11.Output);
+        Assert.Contains("alert protocol version", tls11.Output, StringComparison.Ordinal);
+        Assert.True(tls12.Succeeded, tls12.Output);
+        Assert.Contains("Protocol version: TLSv1.2", tls12.Output, StringComparison.Ordinal);
+        Assert.True(tls13.Succeeded, tls13.Output);
+        Assert.Contains("Protocol version: TLSv1.3", tls13.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(WebHosts))]
+    public async Task Responses_CarryTheSecurityHeaders_OnSuccessAndOnError(string host)
+    {
+        using var client = stack.Client(Url(host));
+        using var ok = await client.GetAsync("/health" is var health && host == "functions" ? "/api/health" : health);
+        using var missing = await client.GetAsync("/no/such/page");
+
+        foreach (var response in new[] { ok, missing })
+        {
+            Assert.Equal("SAMEORIGIN", Header(response, "X-Frame-Options"));
+            Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
+            Assert.Equal("strict-origin-when-cross-origin", Header(response, "Referrer-Policy"));
+            var csp = Header(response, "Content-Security-Policy");
+            Assert.Contains("default-src 'self'", csp, StringComparison.Ordinal);
+            Assert.Contains("object-src 'none'", csp, StringComparison.Ordinal);
+            Assert.Contains("frame-ancestors 'self'", csp, StringComparison.Ordinal);
+            Assert.Contains("media-src 'self' blob:", csp, StringComparison.Ordinal);
+            Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+            Assert.StartsWith("max-age=", Header(response, "Strict-Transport-Security"), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        if (host != "player")
+        {
+            Assert.Equal("no-store", Header(ok, "Cache-Control"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WebHosts))]
+    public async Task PlainHttp_ToAHost_GetsNoService(string host)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler()) { Timeout = TimeSpan.FromSeconds(10) };
+        var plain = new UriBuilder(Url(host)) { Scheme = "http" }.Uri;
+
+        var answered = false;
+        try
+        {
+            using var response = await client.GetAsync(new Uri(plain, "/health"));
+            answered = response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        Assert.False(answered);
+    }
+
+    [Fact]
+    public async Task Azurite_BlobWrittenAndReadThroughTheSdk_BytesEqual_AndStaysInItsRegionsAccount()
+    {
+        var frankfurt = BlobService(stack.Cloud.Azurite.Account(Regions.EuFrankfurt));
+        var sydney = BlobService(stack.Cloud.Azurite.Account(Regions.AustraliaSydney));
+        var container = frankfurt.GetBlobContainerClient("roundtrip-" + Guid.NewGuid().ToString("N")[..8]);
+        await container.CreateAsync();
+        var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+
+        await container.GetBlobClient("segment.bin").UploadAsync(new BinaryData(data));
+        var downloaded = await container.GetBlobClient("segment.bin").DownloadContentAsync();
+
+        Assert.Equal(data, downloaded.Value.Content.ToArray());
+        Assert.False(await sydney.GetBlobContainerClient(container.Name).ExistsAsync());
+    }
+
+    [Fact]
+    public async Task KeyServer_ValidatesFunctionsTokensOnItsOwn_ByAudience()
+    {
+        var password = TestTenant.NewPassword();
+        var passwordFile = Path.Combine(stack.Cloud.Options.StateFolder, "pw-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(passwordFile, password);
+        var email = $"admin-{Guid.NewGuid():N}@stack.test";
+        await Demo.RunFunctionsCommandAsync(stack.Cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
+        using var functions = stack.Client(stack.Cloud.FunctionsUrl);
+        var user = new TestUser(Guid.Empty, email, password, Roles.Administrator);
+        var apiTokens = await SignInFlow.SignInAsync(functions, user, TimeProvider.System);
+        var keyServerTokens = await (await functions.PostAsJsonAsync("/api/auth/token", new RefreshRequest(apiTokens.RefreshToken!, Audiences.KeyServer)))
+            .Content.ReadFromJsonAsync<TokenResponse>();
+        using var keyServer = stack.Client(stack.Cloud.KeyServerUrl);
+
+        using var anonymous = await keyServer.GetAsync("/v1/caller");
+        using var apiAudience = await keyServer.SendAsync(WithBearer("/v1/caller", apiTokens.AccessToken));
+        using var keyServerAudience = await keyServer.SendAsync(WithBearer("/v1/caller", keyServerTokens!.AccessToken));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, apiAudience.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, keyServerAudience.StatusCode);
+        Assert.Contains(Roles.Administrator, await keyServerAudience.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Functions_BodyOverTheLimit_413Problem()
+    {
+        using var client = stack.Client(stack.Cloud.FunctionsUrl);
+        using var content = new StringContent("{\"email\":\"" + new string('a', 200_000) + "\",\"password\":\"x\"}", MediaTypeHeaderValue.Parse("application/json"));
+
+        using var response = await client.PostAsync("/api/auth/sign-in", content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    BlobServiceClient BlobService(StorageAccount account) => new(account.ConnectionString, new BlobClientOptions
+    {
+        Transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate))),
+    });
+
+    static HttpRequestMessage WithBearer(string path, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values)
+            ? string.Join(", ", values)
+            : throw new Xunit.Sdk.XunitException($"{name} missing on {(int)response.StatusCode} {response.RequestMessage?.RequestUri}");
+
+    Uri Url(string host) => host switch
+    {
+        "functions" => stack.Cloud.FunctionsUrl,
+        "keyserver" => stack.Cloud.KeyServerUrl,
+        "player" => stack.Cloud.PlayerUrl,
+        _ => new Uri($"https://127.0.0.1:{stack.Cloud.Azurite.Port}/"),
+    };
+
+    int Port(string host) => Url(host).Port;
+
+    /// <summary>
+    /// A handshake by openssl s_client, at security level 0 so that the client really offers old
+    /// versions: a refusal then comes from the server, not from the client's own policy.
+    /// </summary>
+    static async Task<(bool Succeeded, string Output)> OpenSslHandshakeAsync(int port, string versionFlag, string caFile)
+    {
+        var start = new ProcessStartInfo("openssl")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "s_client", "-connect", $"127.0.0.1:{port}", versionFlag, "-cipher", "DEFAULT@SECLEVEL=0", "-brief", "-CAfile", caFile, "-verify_return_error" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("openssl is not installed (./cloudstore test installs it).");
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode == 0 && output.Contains("CONNECTION ESTABLISHED", StringComparison.Ordinal), output);
+    }
+}
