@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CloudStore.Contracts;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -28,15 +29,7 @@ public sealed class DeviceKey : IDisposable
         }
 
         var created = Create();
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(created._key.ExportPkcs8PrivateKeyPem());
+        PrivateFile.Write(path, created._key.ExportPkcs8PrivateKeyPem());
         return created;
     }
 

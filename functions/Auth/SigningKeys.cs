@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CloudStore.Contracts;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -46,20 +47,7 @@ public sealed class SigningKeys : IDisposable
         }
 
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var pem = key.ExportPkcs8PrivateKeyPem();
-        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new FileStream(path, fileOptions))
-        using (var writer = new StreamWriter(file))
-        {
-            writer.Write(pem);
-        }
-
+        PrivateFile.Write(path, key.ExportPkcs8PrivateKeyPem());
         return key;
     }
 }

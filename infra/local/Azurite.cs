@@ -95,12 +95,7 @@ public sealed class Azurite : IAsyncDisposable
         var keys = Regions.All.ToDictionary(region => region, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
         if (file is not null)
         {
-            Directory.CreateDirectory(dataFolder!);
-            File.WriteAllText(file, JsonSerializer.Serialize(keys));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            PrivateFile.Write(file, JsonSerializer.Serialize(keys));
         }
 
         return keys;

@@ -1,3 +1,4 @@
+using CloudStore.Contracts;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -61,13 +62,13 @@ public static class Demo
         // A random passphrase, never a fixed demo password: the demo listens on loopback only, but habits travel.
         var password = "demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
         var passwordFile = Path.Combine(stack.Options.StateFolder, "functions", "provision-password.tmp");
-        await WritePrivateAsync(passwordFile, password, cancellationToken);
+        PrivateFile.Write(passwordFile, password);
         try
         {
             var output = await RunFunctionsCommandAsync(stack, ["provision", "--name", "Demo Organisation", "--admin-email", AdministratorEmail, "--admin-password-file", passwordFile], cancellationToken);
             using var ids = JsonDocument.Parse(output);
             var account = new DemoAccount(ids.RootElement.GetProperty("organizationId").GetGuid(), AdministratorEmail, password);
-            await WritePrivateAsync(file, JsonSerializer.Serialize(account), cancellationToken);
+            PrivateFile.Write(file, JsonSerializer.Serialize(account));
             return account;
         }
         finally
@@ -107,19 +108,5 @@ public static class Demo
         }
 
         return await output;
-    }
-
-    static async Task WritePrivateAsync(string path, string content, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.Delete(path);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using var writer = new StreamWriter(new FileStream(path, options));
-        await writer.WriteAsync(content.AsMemory(), cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using CloudStore.Contracts;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -55,22 +56,9 @@ public static class DevelopmentCertificates
         using var server = serverRequest.Create(ca, now.AddMinutes(-5), now.AddDays(397), serial);
 
         // The CA's private key is not kept: nothing else will ever be signed with it.
-        WritePrivate(files.ServerKey, serverKey.ExportPkcs8PrivateKeyPem());
+        PrivateFile.Write(files.ServerKey, serverKey.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(files.ServerCertificate, server.ExportCertificatePem() + "\n");
         File.WriteAllText(files.CaCertificate, ca.ExportCertificatePem() + "\n");
         return files;
-    }
-
-    static void WritePrivate(string path, string content)
-    {
-        File.Delete(path);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(content);
     }
 }

@@ -168,16 +168,7 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         public async Task InitializeAsync()
         {
             _tenant = await TestTenant.CreateAsync(Factory);
-            using var admin = _tenant.Client(_tenant.Administrator);
-            var created = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(admin, "/api/devices",
-                new CloudStore.Contracts.CreateDeviceRequest("BADINPUT0001", "AXIS M3086-V", "11.11.73"));
-            var code = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<CloudStore.Contracts.EnrolmentCodeResponse>(created.Content);
-            using var key = CloudStore.Device.DeviceKey.Create();
-            using var http = Factory.NewClient();
-            http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
-            var device = new CloudStore.Device.DeviceClient(http, key, Factory.Clock);
-            var enrolled = await device.EnrolAsync(code!.EnrolmentCode, "BADINPUT0001", CancellationToken.None);
-            _deviceToken = await device.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, CancellationToken.None);
+            _deviceToken = (await _tenant.EnrolDeviceAsync("BADINPUT0001")).AccessToken;
         }
 
         /// <summary>The caller the endpoint is meant for, so the request gets past authorisation to the input checks.</summary>

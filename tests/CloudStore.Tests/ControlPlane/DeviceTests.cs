@@ -13,13 +13,19 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
 {
     const string AssertionAudience = FunctionsFactory.Issuer + "/devices/token";
 
+    static async Task<(Guid DeviceId, string Code)> CreateDeviceAsync(TestTenant tenant, string serial)
+    {
+        var created = await tenant.CreateDeviceAsync(serial);
+        return (created.DeviceId, created.EnrolmentCode);
+    }
+
     [Fact]
     public async Task Device_EnrolsThenAuthenticatesWithAssertions_SeesOnlyItself()
     {
         var tenant = await TestTenant.CreateAsync(factory);
         var (deviceId, code) = await CreateDeviceAsync(tenant, "ACCC8E000001");
         using var key = DeviceKey.Create();
-        var client = DeviceClientFor(key);
+        var client = factory.DeviceClient(key);
 
         var enrolled = await client.EnrolAsync(code, "ACCC8E000001", CancellationToken.None);
         var token = await client.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, CancellationToken.None);
@@ -43,9 +49,9 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         var (_, code) = await CreateDeviceAsync(tenant, "ACCC8E000002");
         using var first = DeviceKey.Create();
         using var second = DeviceKey.Create();
-        await DeviceClientFor(first).EnrolAsync(code, "ACCC8E000002", CancellationToken.None);
+        await factory.DeviceClient(first).EnrolAsync(code, "ACCC8E000002", CancellationToken.None);
 
-        var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => DeviceClientFor(second).EnrolAsync(code, "ACCC8E000002", CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => factory.DeviceClient(second).EnrolAsync(code, "ACCC8E000002", CancellationToken.None));
 
         Assert.Equal(400, refused.Status);
         var stored = await factory.WithDirectoryAsync(db => db.Devices.SingleAsync(d => d.Serial == "ACCC8E000002" && d.OrganizationId == tenant.OrganizationId));
@@ -61,7 +67,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         factory.Clock.Advance(TimeSpan.FromHours(25));
         try
         {
-            var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => DeviceClientFor(key).EnrolAsync(code, "ACCC8E000003", CancellationToken.None));
+            var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => factory.DeviceClient(key).EnrolAsync(code, "ACCC8E000003", CancellationToken.None));
             Assert.Equal(400, refused.Status);
         }
         finally
@@ -81,7 +87,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         var (deviceId, code) = await CreateDeviceAsync(tenant, "ACCC8E000004");
         using var key = DeviceKey.Create();
 
-        var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => DeviceClientFor(key).EnrolAsync(code, "ACCC8E999999", CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => factory.DeviceClient(key).EnrolAsync(code, "ACCC8E999999", CancellationToken.None));
 
         Assert.Equal(400, refused.Status);
         var stored = await factory.WithDirectoryAsync(db => db.Devices.SingleAsync(d => d.Id == deviceId));
@@ -94,7 +100,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         var tenant = await TestTenant.CreateAsync(factory);
         var (deviceId, code) = await CreateDeviceAsync(tenant, "ACCC8E000005");
         using var key = DeviceKey.Create();
-        var client = DeviceClientFor(key);
+        var client = factory.DeviceClient(key);
         await client.EnrolAsync(code, "ACCC8E000005", CancellationToken.None);
         using var live = factory.ClientWithToken(await client.AccessTokenAsync(deviceId, AssertionAudience, CancellationToken.None));
         using var admin = tenant.Client(tenant.Administrator);
@@ -102,7 +108,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         (await admin.PostAsync($"/api/devices/{deviceId}/revoke", null)).EnsureSuccessStatusCode();
         using var withLiveToken = await live.GetAsync("/api/devices/self");
         var refused = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() =>
-            DeviceClientFor(key).AccessTokenAsync(deviceId, AssertionAudience, CancellationToken.None));
+            factory.DeviceClient(key).AccessTokenAsync(deviceId, AssertionAudience, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Forbidden, withLiveToken.StatusCode);
         Assert.Equal(401, refused.Status);
@@ -114,7 +120,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         var tenant = await TestTenant.CreateAsync(factory);
         var (deviceId, code) = await CreateDeviceAsync(tenant, "ACCC8E000006");
         using var key = DeviceKey.Create();
-        await DeviceClientFor(key).EnrolAsync(code, "ACCC8E000006", CancellationToken.None);
+        await factory.DeviceClient(key).EnrolAsync(code, "ACCC8E000006", CancellationToken.None);
         var assertion = key.CreateAssertion(deviceId, AssertionAudience, factory.Clock.GetUtcNow());
         using var http = factory.NewClient();
 
@@ -138,7 +144,7 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
         var (deviceId, code) = await CreateDeviceAsync(tenant, serial);
         using var key = DeviceKey.Create();
         using var otherKey = DeviceKey.Create();
-        await DeviceClientFor(key).EnrolAsync(code, serial, CancellationToken.None);
+        await factory.DeviceClient(key).EnrolAsync(code, serial, CancellationToken.None);
         var now = factory.Clock.GetUtcNow();
         var assertion = flaw switch
         {
@@ -165,31 +171,12 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
     {
         var tenant = await TestTenant.CreateAsync(factory);
         using var admin = tenant.Client(tenant.Administrator);
-        var device = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest("FW" + Guid.NewGuid().ToString("N")[..10], "AXIS P3265-LVE", firmware)))
-            .Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
-        var camera = await (await admin.PostAsJsonAsync($"/api/devices/{device!.DeviceId}/cameras", new CreateCameraRequest("Entrance", 1)))
-            .Content.ReadFromJsonAsync<CameraResponse>();
+        var cameraId = await tenant.AddCameraAsync("FW" + Guid.NewGuid().ToString("N")[..10], "Entrance", firmware);
 
-        using var response = await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null);
+        using var response = await admin.PostAsync($"/api/cameras/{cameraId}/enable", null);
 
         Assert.Equal(allowed ? HttpStatusCode.OK : HttpStatusCode.Conflict, response.StatusCode);
-        var enabled = await factory.WithDirectoryAsync(db => db.Cameras.Where(c => c.Id == camera.Id).Select(c => c.Enabled).SingleAsync());
+        var enabled = await factory.WithDirectoryAsync(db => db.Cameras.Where(c => c.Id == cameraId).Select(c => c.Enabled).SingleAsync());
         Assert.Equal(allowed, enabled);
-    }
-
-    static async Task<(Guid DeviceId, string Code)> CreateDeviceAsync(TestTenant tenant, string serial)
-    {
-        using var admin = tenant.Client(tenant.Administrator);
-        using var response = await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
-        return (created!.DeviceId, created.EnrolmentCode);
-    }
-
-    DeviceClient DeviceClientFor(DeviceKey key)
-    {
-        var http = factory.NewClient();
-        http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
-        return new DeviceClient(http, key, factory.Clock);
     }
 }

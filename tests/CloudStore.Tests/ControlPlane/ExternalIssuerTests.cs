@@ -94,18 +94,10 @@ public sealed class ExternalIssuerTests(ExternalIssuerTests.Setup setup) : IClas
                 .With("Auth:ExternalIssuers:0:RoleMap:CloudStore.Admins", Roles.Administrator)
                 .With("Auth:ExternalIssuers:0:RoleMap:CloudStore.Operators", Roles.Operator);
             var sso = await TestTenant.CreateAsync(Factory, "Sso", organizationId);
-            await AddCameraAsync(sso, "SSO00000001", "Lobby");
+            await sso.AddCameraAsync("SSO00000001", "Lobby");
             var other = await TestTenant.CreateAsync(Factory, "Other");
-            OtherOrganisationCameraId = await AddCameraAsync(other, "OTHER0000001", "Back door");
+            OtherOrganisationCameraId = await other.AddCameraAsync("OTHER0000001", "Back door");
             OtherOrganisationAdministratorEmail = other.Administrator.Email;
-        }
-
-        static async Task<Guid> AddCameraAsync(TestTenant tenant, string serial, string name)
-        {
-            using var admin = tenant.Client(tenant.Administrator);
-            var device = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
-            var camera = await (await admin.PostAsJsonAsync($"/api/devices/{device!.DeviceId}/cameras", new CreateCameraRequest(name, 1))).Content.ReadFromJsonAsync<CameraResponse>();
-            return camera!.Id;
         }
 
         public async Task DisposeAsync()

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CloudStore.Contracts;
-using CloudStore.Device;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -147,10 +146,10 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         public async Task InitializeAsync()
         {
             Attacker = await TestTenant.CreateAsync(Factory, "Attacker");
-            AttackerDeviceToken = await EnrolDeviceAsync(Attacker, "ATTACKER0001");
+            AttackerDeviceToken = (await Attacker.EnrolDeviceAsync("ATTACKER0001")).AccessToken;
             var victim = await TestTenant.CreateAsync(Factory, "Victim");
             var operatorUser = await victim.AddUserAsync(Roles.Operator);
-            await EnrolDeviceAsync(victim, "VICTIM000001");
+            await victim.EnrolDeviceAsync("VICTIM000001");
             using var admin = victim.Client(victim.Administrator);
             var devices = await admin.GetFromJsonAsync<List<DeviceResponse>>("/api/devices");
             var device = devices!.Single();
@@ -184,18 +183,6 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             };
             return JsonSerializer.Serialize(state);
         });
-
-        async Task<string> EnrolDeviceAsync(TestTenant tenant, string serial)
-        {
-            using var admin = tenant.Client(tenant.Administrator);
-            var created = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
-            using var key = DeviceKey.Create();
-            using var http = Factory.NewClient();
-            http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
-            var client = new DeviceClient(http, key, Factory.Clock);
-            var enrolled = await client.EnrolAsync(created!.EnrolmentCode, serial, CancellationToken.None);
-            return await client.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, CancellationToken.None);
-        }
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
     }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
+using CloudStore.Device;
 using CloudStore.Functions.Organizations;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -85,6 +86,35 @@ public sealed class TestTenant
         return await SignInFlow.SignInAsync(client, user, Factory.Clock);
     }
 
+    /// <summary>Creates a device as the administrator does; returns its one-time enrolment code.</summary>
+    public async Task<EnrolmentCodeResponse> CreateDeviceAsync(string serial, string firmware = "11.11.73")
+    {
+        using var admin = Client(Administrator);
+        using var response = await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", firmware));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<EnrolmentCodeResponse>())!;
+    }
+
+    /// <summary>A device with one camera on channel 1; returns the camera's id.</summary>
+    public async Task<Guid> AddCameraAsync(string serial, string name, string firmware = "11.11.73")
+    {
+        var device = await CreateDeviceAsync(serial, firmware);
+        using var admin = Client(Administrator);
+        using var response = await admin.PostAsJsonAsync($"/api/devices/{device.DeviceId}/cameras", new CreateCameraRequest(name, 1));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<CameraResponse>())!.Id;
+    }
+
+    /// <summary>Creates a device and enrols it as the camera does; returns its id and a device access token.</summary>
+    public async Task<(Guid DeviceId, string AccessToken)> EnrolDeviceAsync(string serial)
+    {
+        var created = await CreateDeviceAsync(serial);
+        using var key = DeviceKey.Create();
+        var device = Factory.DeviceClient(key);
+        var enrolled = await device.EnrolAsync(created.EnrolmentCode, serial, CancellationToken.None);
+        return (enrolled.DeviceId, await device.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, CancellationToken.None));
+    }
+
     /// <summary>A client that sends <paramref name="user"/>'s access token.</summary>
     public HttpClient Client(TestUser user) => Factory.ClientWithToken(user.Tokens!.AccessToken);
 }
@@ -100,6 +130,14 @@ public static class FactoryExtensions
         var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add(FunctionsFactory.ClientHeader, clientAddress ?? $"2001:db8::{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}");
         return client;
+    }
+
+    /// <summary>The reference camera's client, talking to the in-process API.</summary>
+    public static DeviceClient DeviceClient(this FunctionsFactory factory, DeviceKey key)
+    {
+        var http = factory.NewClient();
+        http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
+        return new DeviceClient(http, key, factory.Clock);
     }
 
     public static HttpClient ClientWithToken(this FunctionsFactory factory, string accessToken)
