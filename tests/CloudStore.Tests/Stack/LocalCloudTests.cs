@@ -109,14 +109,8 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
     [Fact]
     public async Task KeyServer_ValidatesFunctionsTokensOnItsOwn_ByAudience()
     {
-        var password = TestTenant.NewPassword();
-        var passwordFile = Path.Combine(stack.Cloud.Options.StateFolder, "pw-" + Guid.NewGuid().ToString("N"));
-        await File.WriteAllTextAsync(passwordFile, password);
-        var email = $"admin-{Guid.NewGuid():N}@stack.test";
-        await Demo.RunFunctionsCommandAsync(stack.Cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
         using var functions = stack.Client(stack.Cloud.FunctionsUrl);
-        var user = new TestUser(Guid.Empty, email, password, Roles.Administrator);
-        var apiTokens = await SignInFlow.SignInAsync(functions, user, TimeProvider.System);
+        var apiTokens = await ProvisionAndSignInAsync(functions);
         var keyServerTokens = await (await functions.PostAsJsonAsync("/api/auth/token", new RefreshRequest(apiTokens.RefreshToken!, Audiences.KeyServer)))
             .Content.ReadFromJsonAsync<TokenResponse>();
         using var keyServer = stack.Client(stack.Cloud.KeyServerUrl);
@@ -132,6 +126,30 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
     }
 
     [Fact]
+    public async Task CameraCli_EnrolsAndAuthenticatesAgainstTheRealHost()
+    {
+        using var functions = stack.Client(stack.Cloud.FunctionsUrl);
+        await ProvisionAndSignInAsync(functions);
+        var serial = "CLI" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant();
+        var created = await (await functions.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73")))
+            .Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
+        var keyFile = Path.Combine(stack.Cloud.Options.StateFolder, $"camera-{serial}.pem");
+        string[] common = ["--api", new Uri(stack.Cloud.FunctionsUrl, "/api").ToString(), "--ca", stack.Cloud.Certificates.CaCertificate, "--key", keyFile];
+
+        var enrol = await RunCameraAsync(["enrol", .. common, "--code", created!.EnrolmentCode, "--serial", serial]);
+        var whoami = await RunCameraAsync(["whoami", .. common]);
+        var again = await RunCameraAsync(["enrol", .. common, "--code", created.EnrolmentCode, "--serial", serial]);
+
+        Assert.Equal(0, enrol.ExitCode);
+        Assert.Contains(created.DeviceId.ToString(), enrol.Output, StringComparison.Ordinal);
+        Assert.Equal(0, whoami.ExitCode);
+        Assert.Contains(serial, whoami.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("Refused (400)", again.Output, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+    }
+
+    [Fact]
     public async Task Functions_BodyOverTheLimit_413Problem()
     {
         using var client = stack.Client(stack.Cloud.FunctionsUrl);
@@ -141,6 +159,35 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>A new organisation through the operations command; its administrator signs in over real HTTPS and <paramref name="functions"/> carries the token.</summary>
+    async Task<TokenResponse> ProvisionAndSignInAsync(HttpClient functions)
+    {
+        var password = TestTenant.NewPassword();
+        var passwordFile = Path.Combine(stack.Cloud.Options.StateFolder, "pw-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(passwordFile, password);
+        var email = $"admin-{Guid.NewGuid():N}@stack.test";
+        await Demo.RunFunctionsCommandAsync(stack.Cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
+        File.Delete(passwordFile);
+        var tokens = await SignInFlow.SignInAsync(functions, new TestUser(Guid.Empty, email, password, Roles.Administrator), TimeProvider.System);
+        functions.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        return tokens;
+    }
+
+    static async Task<(int ExitCode, string Output)> RunCameraAsync(string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(RepositoryLayout.HostAssembly(Path.Combine("device", "CloudStore.Camera"), "cloudstore-camera"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
     }
 
     BlobServiceClient BlobService(StorageAccount account) => new(account.ConnectionString, new BlobClientOptions
