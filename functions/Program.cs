@@ -1,17 +1,20 @@
 using System.Text.Json.Serialization;
 using CloudStore.Functions.Audit;
 using CloudStore.Functions.Auth;
+using CloudStore.Functions.Credentials;
 using CloudStore.Functions.Data;
 using CloudStore.Functions.Devices;
 using CloudStore.Functions.Organizations;
 using CloudStore.Functions.Platform;
+using CloudStore.Functions.Regional;
+using CloudStore.Functions.Segments;
 using CloudStore.Functions.Users;
 using CloudStore.Hosting;
 
 // The control plane. Runs as a plain ASP.NET Core app, and under the Azure Functions host as a
 // custom handler (host.json at the repository root); every route lives under /api.
 var builder = WebApplication.CreateBuilder(args);
-var isCommand = args is [ProvisionCommand.Name, ..];
+var isCommand = OperationsCommands.IsCommand(args);
 if (isCommand)
 {
     // An operations command prints its result on stdout; logs go to stderr.
@@ -34,6 +37,7 @@ builder.Services.AddOpenApi();
 builder.Services.AddDirectory(builder.Configuration);
 builder.AddAuth();
 builder.Services.AddAudit().AddOrganizations().AddDevices();
+builder.Services.AddRegions().AddCredentials(builder.Configuration);
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
@@ -47,12 +51,15 @@ app.MapOrganizations();
 app.MapUsers();
 app.MapDevices();
 app.MapAudit();
+app.MapCredentials();
+app.MapSegments();
 app.MapOpenApi("/api/openapi/{documentName}.json");
 
 await app.Services.InitializeDirectoryAsync(app.Lifetime.ApplicationStopping);
+await app.Services.GetRequiredService<RegionCatalog>().InitializeAsync(app.Lifetime.ApplicationStopping);
 if (isCommand)
 {
-    return await ProvisionCommand.RunAsync(app.Services, args[1..]);
+    return await OperationsCommands.RunAsync(app.Services, args);
 }
 
 await app.RunAsync();

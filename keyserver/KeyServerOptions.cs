@@ -10,4 +10,7 @@ public sealed class KeyServerOptions
     /// Its discovery document and JWKS are read from there: the key server validates tokens on its own.
     /// </summary>
     public string TokenIssuer { get; set; } = "";
+
+    /// <summary>Folder of the embedded key store: one subfolder per region, each with its own master key.</summary>
+    public string KeyStoreRoot { get; set; } = ".local/keyserver/keys";
 }

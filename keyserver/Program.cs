@@ -2,11 +2,12 @@ using System.Security.Claims;
 using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.KeyServer;
+using CloudStore.KeyServer.KeyStores;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 
-// The key server. It validates bearer tokens itself, from the issuer's published keys; key stores
-// and unwrapping arrive with the upload and playback work.
+// The key server. It validates bearer tokens itself, from the issuer's published keys, and is the only
+// process that uses the organisations' private keys.
 var builder = WebApplication.CreateBuilder(args);
 builder.UseCloudStoreKestrel(maxRequestBodyBytes: 16 * 1024);
 builder.Services.AddCloudStoreProblemDetails();
@@ -30,7 +31,10 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
     jwt.TokenValidationParameters.NameClaimType = ClaimNames.Subject;
     jwt.TokenValidationParameters.RoleClaimType = ClaimNames.Role;
 });
-builder.Services.AddAuthorization();
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service));
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
@@ -45,5 +49,6 @@ app.MapGet("/v1/caller", (ClaimsPrincipal user) => TypedResults.Ok(new
     organization = user.FindFirstValue(ClaimNames.Organization),
     role = user.FindFirstValue(ClaimNames.Role),
 })).RequireAuthorization();
+app.MapPublicKeys();
 
 await app.RunAsync();

@@ -9,6 +9,12 @@ public sealed class DeviceRequestRefusedException(int status, string message) : 
     public int Status { get; } = status;
 }
 
+/// <summary>Who the device is once enrolled: its id, and the audience its assertions name. Kept beside its key.</summary>
+public sealed record DeviceIdentity(Guid DeviceId, Guid OrganizationId, string AssertionAudience)
+{
+    public static DeviceIdentity From(EnrolDeviceResponse enrolled) => new(enrolled.DeviceId, enrolled.OrganizationId, enrolled.AssertionAudience);
+}
+
 /// <summary>
 /// A device's conversation with the functions API: enrol once, then exchange a fresh signed
 /// assertion for a short-lived access token whenever the last one is about to expire.
@@ -40,12 +46,35 @@ public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider ti
         return _token.AccessToken;
     }
 
+    /// <summary>Step C: an upload grant for one of this device's cameras.</summary>
+    public Task<CredentialsResponse> CredentialsAsync(DeviceIdentity identity, Guid cameraId, CancellationToken cancellationToken) =>
+        PostAuthorizedAsync<CredentialsResponse>(identity, "credentials", new CredentialsRequest(cameraId), cancellationToken);
+
+    /// <summary>Step E: index a batch of uploaded files.</summary>
+    public Task<SegmentBatchResponse> IndexAsync(DeviceIdentity identity, SegmentBatch batch, CancellationToken cancellationToken) =>
+        PostAuthorizedAsync<SegmentBatchResponse>(identity, "segments", batch, cancellationToken);
+
+    async Task<T> PostAuthorizedAsync<T>(DeviceIdentity identity, string path, object body, CancellationToken cancellationToken)
+    {
+        var token = await AccessTokenAsync(identity.DeviceId, identity.AssertionAudience, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, body.GetType()) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
+    }
+
     static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (!response.IsSuccessStatusCode)
         {
-            var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
-            throw new DeviceRequestRefusedException((int)response.StatusCode, problem?.Title ?? response.ReasonPhrase ?? "refused");
+            ProblemBody? problem = null;
+            if (response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true)
+            {
+                problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
+            }
+
+            var message = problem?.Detail is { } detail ? $"{problem.Title}: {detail}" : problem?.Title ?? response.ReasonPhrase ?? "refused";
+            throw new DeviceRequestRefusedException((int)response.StatusCode, message);
         }
 
         return await response.Content.ReadFromJsonAsync<T>(cancellationToken) ?? throw new InvalidOperationException("Empty response.");

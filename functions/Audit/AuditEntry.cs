@@ -37,6 +37,9 @@ public static class AuditActions
     public const string RoleChanged = "user.role-changed";
     public const string OrganizationCreated = "organization.created";
     public const string OrganizationPolicyChanged = "organization.policy-changed";
+    public const string OrganizationRegionChosen = "organization.region-chosen";
+    public const string SubscriptionChanged = "organization.subscription-changed";
+    public const string CredentialsIssued = "credentials.issued";
     public const string DeviceCreated = "device.created";
     public const string DeviceEnrolled = "device.enrolled";
     public const string DeviceRevoked = "device.revoked";

@@ -32,6 +32,16 @@ public sealed class AccessTokens(SigningKeys keys, IOptions<AuthOptions> options
         return Create(deviceId, Audiences.Api, claims, options.Value.DeviceTokenLifetime, refreshToken: null);
     }
 
+    /// <summary>The control plane's own token for calling the key server (public keys).</summary>
+    public TokenResponse ForService()
+    {
+        var claims = new Dictionary<string, object> { [ClaimNames.Role] = Roles.Service };
+        return Create(ServiceSubject, Audiences.KeyServer, claims, TimeSpan.FromMinutes(5), refreshToken: null);
+    }
+
+    /// <summary>The <c>sub</c> of the control plane's own tokens.</summary>
+    public static readonly Guid ServiceSubject = new("00000000-0000-0000-0000-00000000f001");
+
     TokenResponse Create(Guid subject, string audience, Dictionary<string, object> claims, TimeSpan lifetime, string? refreshToken)
     {
         var now = time.GetUtcNow();

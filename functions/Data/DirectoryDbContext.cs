@@ -33,7 +33,6 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite cannot compare DateTimeOffset in queries; Unix milliseconds compare and sort everywhere.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
         configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UnixMillisecondsConverter>();
     }
@@ -96,8 +95,9 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             entry.Property(e => e.Outcome).HasMaxLength(100);
         });
     }
-
-    sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
-        value => value.ToUnixTimeMilliseconds(),
-        stored => DateTimeOffset.FromUnixTimeMilliseconds(stored));
 }
+
+/// <summary>Times as Unix milliseconds: SQLite cannot compare DateTimeOffset in queries, and milliseconds compare and sort everywhere.</summary>
+public sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+    value => value.ToUnixTimeMilliseconds(),
+    stored => DateTimeOffset.FromUnixTimeMilliseconds(stored));

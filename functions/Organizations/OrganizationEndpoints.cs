@@ -19,6 +19,8 @@ public static class OrganizationEndpoints
         organization.MapGet("/", Get).RequireAuthorization(Policies.Member).WithSummary("The caller's organisation.");
         organization.MapPut("/policy", SetPolicy).RequireAuthorization(Policies.Administrator)
             .WithSummary("Whether operators and viewers must also use two-step verification.");
+        organization.MapPut("/region", SetHomeRegion).RequireAuthorization(Policies.Administrator)
+            .WithSummary("Choose the region where recordings are stored (once).");
         return app;
     }
 
@@ -50,5 +52,36 @@ public static class OrganizationEndpoints
         return TypedResults.Ok(ToResponse(organization));
     }
 
-    static OrganizationResponse ToResponse(Organization o) => new(o.Id, o.Name, o.RequireTwoFactorForAll, o.CreatedAt);
+    static async Task<Results<Ok<OrganizationResponse>, ValidationProblem, ProblemHttpResult>> SetHomeRegion(
+        OrganizationRegionRequest request, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!Regions.All.Contains(request.Region))
+        {
+            return new Validation().Add(nameof(request.Region), "One of " + string.Join(", ", Regions.All) + ".").Problem();
+        }
+
+        var caller = Caller.From(context.User);
+        var organization = await db.Organizations.SingleOrDefaultAsync(o => o.Id == caller.OrganizationId, cancellationToken);
+        if (organization is null)
+        {
+            return Problems.NotFound("organization");
+        }
+
+        if (organization.HomeRegion is { } current && current != request.Region)
+        {
+            // Moving recordings between regions is a migration, not a setting: residency must never be changed by a click.
+            return Problems.Conflict("The home region is already chosen", $"Recordings are stored in {current}.");
+        }
+
+        if (organization.HomeRegion is null)
+        {
+            organization.HomeRegion = request.Region;
+            audit.Add(caller.OrganizationId, caller.Actor, AuditActions.OrganizationRegionChosen, $"organization:{organization.Id}", $"success:{request.Region}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(ToResponse(organization));
+    }
+
+    static OrganizationResponse ToResponse(Organization o) => new(o.Id, o.Name, o.RequireTwoFactorForAll, o.CreatedAt, o.HomeRegion, o.SubscriptionEndsAt);
 }

@@ -22,7 +22,7 @@ public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<
         }
 
         var now = time.GetUtcNow();
-        var organization = new Organization { Id = organizationId ?? Guid.NewGuid(), Name = name, CreatedAt = now };
+        var organization = new Organization { Id = organizationId ?? Guid.NewGuid(), Name = name, CreatedAt = now, SubscriptionEndsAt = now.AddYears(1) };
         var administrator = new CloudStoreUser
         {
             Id = Guid.NewGuid(),
@@ -47,5 +47,21 @@ public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new Provisioned(organization, administrator);
+    }
+
+    /// <summary>Operations sets the end of an organisation's subscription (renewal, or ending it).</summary>
+    /// <returns>False if there is no such organisation.</returns>
+    public async Task<bool> SetSubscriptionEndAsync(Guid organizationId, DateTimeOffset endsAt, CancellationToken cancellationToken)
+    {
+        var organization = await db.Organizations.FindAsync([organizationId], cancellationToken);
+        if (organization is null)
+        {
+            return false;
+        }
+
+        organization.SubscriptionEndsAt = endsAt;
+        audit.Add(organizationId, "system", AuditActions.SubscriptionChanged, $"organization:{organizationId}", $"success:ends={endsAt:O}");
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
     }
 }

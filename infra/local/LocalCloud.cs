@@ -52,12 +52,30 @@ public sealed class LocalCloud : IAsyncDisposable
         }
     }
 
+    string Logs => Path.Combine(Options.StateFolder, "logs");
+
+    Task<Azurite> StartAzuriteAsync(int port, CancellationToken cancellationToken) => Azurite.StartAsync(
+        Certificates, Options.PersistentStorage ? Path.Combine(Options.StateFolder, "azurite") : null,
+        Path.Combine(Logs, "azurite.log"), cancellationToken, port);
+
+    /// <summary>Stops the storage emulator, as a network outage or a storage incident would (tests of the stream cache).</summary>
+    public async Task StopStorageAsync()
+    {
+        _parts.Remove(Azurite);
+        await Azurite.DisposeAsync();
+    }
+
+    /// <summary>Starts the storage emulator again on the same port with the same accounts and (if persistent) the same blobs.</summary>
+    public async Task StartStorageAsync(CancellationToken cancellationToken)
+    {
+        Azurite = await StartAzuriteAsync(Azurite.Port, cancellationToken);
+        _parts.Insert(0, Azurite);
+    }
+
     async Task StartPartsAsync(CancellationToken cancellationToken)
     {
-        var logs = Path.Combine(Options.StateFolder, "logs");
-        Azurite = await Azurite.StartAsync(
-            Certificates, Options.PersistentStorage ? Path.Combine(Options.StateFolder, "azurite") : null,
-            Path.Combine(logs, "azurite.log"), cancellationToken, Options.AzuritePort);
+        var logs = Logs;
+        Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
         _parts.Add(Azurite);
 
         FunctionsUrl = Loopback(Options.FunctionsPort);
@@ -68,6 +86,7 @@ public sealed class LocalCloud : IAsyncDisposable
         _parts.Add(await StartHostAsync("keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
         {
             ["KeyServer__TokenIssuer"] = Issuer,
+            ["KeyServer__KeyStoreRoot"] = KeyStoreRoot,
         }, logs, cancellationToken));
         _parts.Add(await StartHostAsync("player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
         {
@@ -77,16 +96,33 @@ public sealed class LocalCloud : IAsyncDisposable
         }, logs, cancellationToken));
     }
 
+    /// <summary>The key server's embedded key store: a folder per region, each with its own master key.</summary>
+    public string KeyStoreRoot => Path.Combine(Options.StateFolder, "keyserver", "keys");
+
+    /// <summary>A region's index database file.</summary>
+    public string IndexDatabase(string region) => Path.Combine(Options.StateFolder, "functions", "index", region + ".db");
+
     /// <summary>Configuration of the functions host, as environment variables; also used to run its commands.</summary>
     public Dictionary<string, string> FunctionsSettings()
     {
         var folder = Path.Combine(Options.StateFolder, "functions");
-        return new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Auth__Issuer"] = Issuer,
             ["Auth__SigningKeyFile"] = Path.Combine(folder, "signing-key.pem"),
             ["Directory__ConnectionString"] = $"Data Source={Path.Combine(folder, "directory.db")}",
+            ["KeyServer__Url"] = KeyServerUrl.ToString(),
         };
+
+        // The region catalogue: every region its own storage account and its own index database.
+        foreach (var account in Azurite.Accounts)
+        {
+            settings[$"Regions__{account.Region}__Storage__Kind"] = "azure-blob";
+            settings[$"Regions__{account.Region}__Storage__ConnectionString"] = account.ConnectionString;
+            settings[$"Regions__{account.Region}__Index__ConnectionString"] = $"Data Source={IndexDatabase(account.Region)}";
+        }
+
+        return settings;
     }
 
     /// <summary>Environment every host gets: its address, its certificate, trust in the local CA.</summary>

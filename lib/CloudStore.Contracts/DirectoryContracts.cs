@@ -1,6 +1,6 @@
 namespace CloudStore.Contracts;
 
-public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoFactorForAll, DateTimeOffset CreatedAt);
+public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoFactorForAll, DateTimeOffset CreatedAt, string? HomeRegion, DateTimeOffset SubscriptionEndsAt);
 
 public sealed record OrganizationPolicyRequest(bool RequireTwoFactorForAll);
 

@@ -15,6 +15,9 @@ public static class Roles
     /// <summary>Not a person: an enrolled camera or recorder.</summary>
     public const string Device = "device";
 
+    /// <summary>Not a person: the control plane calling the key server.</summary>
+    public const string Service = "service";
+
     public static readonly IReadOnlyList<string> UserRoles = [Administrator, Operator, Viewer];
 
     public static bool IsUserRole(string? role) => role is Administrator or Operator or Viewer;

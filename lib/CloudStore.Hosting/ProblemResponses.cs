@@ -4,6 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudStore.Hosting;
 
+/// <summary>A dependency did not answer; the request may succeed if retried. Answered with 503.</summary>
+public class DependencyUnavailableException(string message, Exception? inner) : Exception(message, inner);
+
 /// <summary>
 /// Every error a host returns is an RFC 7807 problem document. Bad input that the framework itself
 /// rejects (malformed JSON, a body over the size limit) keeps its 4xx status; any other exception is
@@ -19,11 +22,19 @@ public static class ProblemResponses
         });
     }
 
+    /// <summary>A dependency (storage, the key server) did not answer: 503, so clients retry.</summary>
+    static bool IsUnavailable(Exception exception) => exception is DependencyUnavailableException or HttpRequestException;
+
     public static IApplicationBuilder UseCloudStoreProblemDetails(this IApplicationBuilder app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = exception => exception switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                _ when IsUnavailable(exception) => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            },
         });
         app.UseStatusCodePages();
         return app;

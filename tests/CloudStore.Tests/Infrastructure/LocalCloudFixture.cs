@@ -17,7 +17,8 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: false), timeout.Token);
+        // Blobs on disk, as in the demo, so that storage can be stopped and started again without losing them.
+        Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: true), timeout.Token);
     }
 
     /// <summary>A client for one of the stack's hosts that trusts only the stack's CA.</summary>

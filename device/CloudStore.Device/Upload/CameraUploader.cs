@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.RateLimiting;
+using Azure;
+using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using CloudStore.Device.Media;
+
+namespace CloudStore.Device.Upload;
+
+/// <summary>
+/// One camera's upload pipeline (steps C, D, E). A producer takes finished segments from the source,
+/// encrypts each file with the current data key into the stream cache; a sender uploads the cache in
+/// order with the current grant (renewed before it expires), then indexes what it uploaded. Failures
+/// back off (2, 4, 8 … 600 s) and retry; nothing accepted into the cache is lost except segments the
+/// cache drops when full, which are counted.
+/// </summary>
+public sealed class CameraUploader : IDisposable
+{
+    readonly DeviceClient _client;
+    readonly DeviceIdentity _identity;
+    readonly UploaderOptions _options;
+    readonly TimeProvider _time;
+    readonly HttpClient _storageHttp;
+    readonly RateLimiter? _bandwidth;
+    readonly StreamCache _cache;
+    readonly DataKeys _keys;
+    readonly SemaphoreSlim _work = new(0);
+    readonly Dictionary<(string InitPath, Guid KeyId), string> _initNames = [];
+    CredentialsResponse? _grant;
+
+    /// <param name="storageHandler">HTTP handler for storage requests (trusting the local CA when testing).</param>
+    public CameraUploader(DeviceClient client, DeviceIdentity identity, UploaderOptions options, HttpMessageHandler storageHandler, TimeProvider time)
+    {
+        _client = client;
+        _identity = identity;
+        _options = options;
+        _time = time;
+        _storageHttp = new HttpClient(storageHandler, disposeHandler: false) { Timeout = TimeSpan.FromMinutes(2) };
+        _bandwidth = ThrottledStream.CreateLimiter(options.BandwidthBytesPerSecond);
+        _cache = new StreamCache(options.CacheFolder, options.CacheCapacityBytes);
+        _keys = new DataKeys(identity.OrganizationId, options.CameraId, time);
+    }
+
+    public UploaderStats Stats { get; } = new();
+
+    /// <summary>Sequence numbers the cache dropped (this run and before), oldest first.</summary>
+    public IReadOnlyList<long> DroppedSequences => [.. _cache.State.Dropped];
+
+    /// <summary>Runs until the source ends and everything is uploaded and indexed, or until cancelled.</summary>
+    public async Task RunAsync(VideoSource source, CancellationToken cancellationToken)
+    {
+        using var producing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producer = Task.Run(() => ProduceAsync(source, producing.Token), producing.Token);
+        var sender = Task.Run(() => SendAsync(producer, cancellationToken), cancellationToken);
+        try
+        {
+            await Task.WhenAll(producer, sender);
+        }
+        finally
+        {
+            await producing.CancelAsync();
+        }
+    }
+
+    // ---- Producer: source → encrypted files in the cache ----
+
+    async Task ProduceAsync(VideoSource source, CancellationToken cancellationToken)
+    {
+        if (source is VideoSource.Folder folder)
+        {
+            foreach (var segment in HlsFolder.ReadCompleted(folder.PlaylistPath))
+            {
+                await TakeAsync(segment, cancellationToken);
+            }
+
+            return;
+        }
+
+        var working = Path.Combine(_options.CacheFolder, "source-" + Guid.NewGuid().ToString("N")[..8]);
+        using var ffmpeg = Ffmpeg.StartSegmenting(source, working, _options.SegmentLength);
+        var errors = ffmpeg.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            while (true)
+            {
+                var exited = ffmpeg.HasExited;
+                foreach (var segment in HlsFolder.ReadCompleted(Path.Combine(working, "out.m3u8")).Where(s => taken.Add(s.SegmentPath)))
+                {
+                    await TakeAsync(segment, cancellationToken);
+                }
+
+                if (exited)
+                {
+                    if (ffmpeg.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"ffmpeg failed ({ffmpeg.ExitCode}): {await errors}");
+                    }
+
+                    return;
+                }
+
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+        finally
+        {
+            if (!ffmpeg.HasExited)
+            {
+                ffmpeg.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(working, recursive: true);
+        }
+    }
+
+    async Task TakeAsync(SourceSegment segment, CancellationToken cancellationToken)
+    {
+        if (_cache.State.Consumed.Contains(segment.SegmentPath))
+        {
+            return;
+        }
+
+        var publicKey = await PublicKeyAsync(cancellationToken);
+        var (key, isNew) = _keys.ForEncryption(publicKey);
+        if (isNew)
+        {
+            AddToCache(CacheItemKind.WrappedKey, WrappedKey.ObjectName(key.Id), key.Wrapped, key.Id, iv: new byte[SegmentCipher.IvSize], null, null);
+        }
+
+        var initBytes = await File.ReadAllBytesAsync(segment.InitPath, cancellationToken);
+        var info = Fmp4Info.FromInitSegment(initBytes);
+        if (!_initNames.TryGetValue((segment.InitPath, key.Id), out var initName))
+        {
+            initName = $"init/{key.Id:N}-{Convert.ToHexStringLower(SHA256.HashData(initBytes))[..12]}.mp4";
+            var initIv = SegmentCipher.NewIv();
+            AddToCache(CacheItemKind.Init, initName, SegmentCipher.Encrypt(initBytes, key.Key, initIv), key.Id, initIv, null, null);
+            _initNames[(segment.InitPath, key.Id)] = initName;
+        }
+
+        var plaintext = await File.ReadAllBytesAsync(segment.SegmentPath, cancellationToken);
+        var sequence = _cache.NextSequence();
+        var iv = SegmentCipher.NewIv();
+        var metadata = new SegmentInfo(sequence, segment.StartTime, (int)Math.Round(segment.Duration.TotalMilliseconds), initName, info.Codec, info.Width, info.Height);
+        AddToCache(CacheItemKind.Segment, $"segments/{sequence:D12}.m4s", SegmentCipher.Encrypt(plaintext, key.Key, iv), key.Id, iv, metadata, segment.SegmentPath);
+        Stats.AddQueued();
+        if (_options.DeleteSourceFiles)
+        {
+            File.Delete(segment.SegmentPath);
+        }
+    }
+
+    void AddToCache(CacheItemKind kind, string objectName, byte[] content, Guid keyId, byte[] iv, SegmentInfo? segment, string? sourcePath)
+    {
+        var stored = new StoredObject(objectName, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), keyId, Convert.ToHexStringLower(iv));
+        var dropped = _cache.Add(kind, stored, segment, sourcePath, content);
+        Stats.AddDropped(dropped.Count);
+        _work.Release();
+    }
+
+    /// <summary>The public key to wrap under: from a fresh grant when the link is up, else the last one received.</summary>
+    async Task<PublicKeyResponse> PublicKeyAsync(CancellationToken cancellationToken)
+    {
+        var delay = _options.BackoffBase;
+        while (true)
+        {
+            if (_grant is { } grant)
+            {
+                return grant.PublicKey;
+            }
+
+            if (_cache.State.PublicKey is { } saved)
+            {
+                return saved;
+            }
+
+            try
+            {
+                return (await GrantAsync(cancellationToken)).PublicKey;
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                await Task.Delay(delay, _time, cancellationToken);
+                delay = Next(delay);
+            }
+        }
+    }
+
+    // ---- Sender: cache → bucket → index ----
+
+    async Task SendAsync(Task producer, CancellationToken cancellationToken)
+    {
+        var delay = _options.BackoffBase;
+        while (true)
+        {
+            var items = _cache.Items();
+            if (items.Count == 0)
+            {
+                if (producer.IsCompleted)
+                {
+                    await producer;
+                    return;
+                }
+
+                await _work.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken);
+                continue;
+            }
+
+            try
+            {
+                foreach (var item in items.Where(i => !i.Uploaded))
+                {
+                    await UploadAsync(item, cancellationToken);
+                }
+
+                await IndexUploadedAsync(cancellationToken);
+                delay = _options.BackoffBase;
+            }
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                if (e is RequestFailedException { Status: 403 })
+                {
+                    _grant = null; // Expired or revoked grant: get a new one before the retry.
+                }
+
+                await Task.Delay(delay, _time, cancellationToken);
+                delay = Next(delay);
+            }
+        }
+    }
+
+    async Task UploadAsync(CacheItem item, CancellationToken cancellationToken)
+    {
+        var grant = await GrantAsync(cancellationToken);
+        var blob = new BlobClient(
+            new Uri($"{grant.ContainerUrl}/{item.Stored.ObjectName}?{grant.SasToken}"),
+            new BlobClientOptions { Transport = new HttpClientTransport(_storageHttp), Retry = { MaxRetries = 0 } });
+        await using var content = new ThrottledStream(_cache.OpenContent(item), _bandwidth);
+        try
+        {
+            await blob.UploadAsync(content, new BlobUploadOptions
+            {
+                // Create only: the grant allows nothing else, and a retry after a lost answer must not overwrite.
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+            }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409 && e.ErrorCode == BlobErrorCode.BlobAlreadyExists)
+        {
+            // Stored by an earlier attempt whose answer was lost; the index checks its size.
+        }
+
+        _cache.MarkUploaded(item);
+        Stats.AddUploaded(item.Stored.Size);
+    }
+
+    async Task IndexUploadedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var uploaded = _cache.Items().TakeWhile(i => i.Uploaded).ToList();
+            if (uploaded.Count == 0)
+            {
+                return;
+            }
+
+            var batch = uploaded.Take(_options.IndexBatchSize * 2).ToList();
+            var inits = batch.Where(i => i.Kind == CacheItemKind.Init).Select(i => i.Stored).ToList();
+            var segments = batch.Where(i => i.Kind == CacheItemKind.Segment).Take(_options.IndexBatchSize)
+                .Select(i => new SegmentMetadata(i.Segment!.Sequence, i.Segment.StartTime, i.Segment.DurationMs, i.Stored, i.Segment.InitObjectName, i.Segment.Codec, i.Segment.Width, i.Segment.Height))
+                .ToList();
+            var lastSequence = segments.Count > 0 ? segments[^1].Sequence : long.MaxValue;
+            var done = batch.Where(i => i.Kind != CacheItemKind.Segment || i.Segment!.Sequence <= lastSequence).ToList();
+            if (inits.Count > 0 || segments.Count > 0)
+            {
+                try
+                {
+                    await _client.IndexAsync(_identity, new SegmentBatch(_options.CameraId, inits, segments), cancellationToken);
+                    Stats.AddIndexed(segments.Count);
+                }
+                catch (DeviceRequestRefusedException e) when (e.Status is >= 400 and < 500 and not 401 and not 408 and not 429)
+                {
+                    // The control plane will never accept these as they are: count them and move on rather than block the queue.
+                    Stats.AddRejected(segments.Count);
+                    Trace.TraceWarning("Index refused {0} segments: {1}", segments.Count, e.Message);
+                }
+            }
+
+            _cache.Remove(done);
+        }
+    }
+
+    async Task<CredentialsResponse> GrantAsync(CancellationToken cancellationToken)
+    {
+        if (_grant is { } current && _time.GetUtcNow() < current.RenewAt)
+        {
+            return current;
+        }
+
+        _grant = await _client.CredentialsAsync(_identity, _options.CameraId, cancellationToken);
+        if (_cache.State.PublicKey?.KeyId != _grant.PublicKey.KeyId)
+        {
+            _cache.SavePublicKey(_grant.PublicKey);
+        }
+
+        return _grant;
+    }
+
+    TimeSpan Next(TimeSpan delay) => delay * 2 > _options.BackoffMax ? _options.BackoffMax : delay * 2;
+
+    /// <summary>Failures worth retrying: the network, storage or the API unavailable, a grant expired.</summary>
+    static bool IsTransient(Exception e) => e switch
+    {
+        HttpRequestException or IOException or TimeoutException => true,
+        TaskCanceledException => true,
+        RequestFailedException { Status: 0 or 403 or 408 or 429 or >= 500 } => true,
+        RequestFailedException { InnerException: HttpRequestException or IOException } => true,
+        DeviceRequestRefusedException { Status: 401 or 408 or 429 or >= 500 } => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
+        _ => false,
+    };
+
+    public void Dispose()
+    {
+        _keys.Dispose();
+        _bandwidth?.Dispose();
+        _storageHttp.Dispose();
+        _work.Dispose();
+    }
+}

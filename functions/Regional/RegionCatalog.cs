@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using CloudStore.Functions.Segments;
+using CloudStore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CloudStore.Functions.Regional;
+
+/// <summary>The configured regions: each one's storage and index, opened on first use.</summary>
+public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptions<TlsOptions> tls)
+{
+    readonly ConcurrentDictionary<string, CameraStorage> _storage = new(StringComparer.Ordinal);
+
+    public IEnumerable<string> Configured => options.Value.Keys;
+
+    public bool IsConfigured(string region) => options.Value.ContainsKey(region);
+
+    public CameraStorage Storage(string region) =>
+        _storage.GetOrAdd(region, r => CameraStorage.Create(Region(r).Storage, tls.Value.CaCertificateFile));
+
+    public IndexDbContext OpenIndex(string region) =>
+        new(new DbContextOptionsBuilder<IndexDbContext>().UseSqlite(Region(region).Index.ConnectionString).Options);
+
+    /// <summary>Creates each configured region's index schema (WAL mode: readers go on while one request writes).</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        foreach (var region in Configured)
+        {
+            var connection = new SqliteConnectionStringBuilder(Region(region).Index.ConnectionString);
+            if (Path.GetDirectoryName(Path.GetFullPath(connection.DataSource)) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            await using var index = OpenIndex(region);
+            await index.Database.OpenConnectionAsync(cancellationToken);
+            await index.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await index.Database.EnsureCreatedAsync(cancellationToken);
+        }
+    }
+
+    RegionOptions Region(string region) =>
+        options.Value.TryGetValue(region, out var configured) ? configured : throw new InvalidOperationException($"Region '{region}' is not configured.");
+}
+
+public static class RegionServices
+{
+    public static IServiceCollection AddRegions(this IServiceCollection services)
+    {
+        services.AddOptions<RegionCatalogOptions>().BindConfiguration(RegionCatalogOptions.Section)
+            .Validate(regions => regions.Keys.All(CloudStore.Contracts.Regions.All.Contains), "Regions: only known region ids (au-sydney, ca-toronto, eu-frankfurt, uk-london, us-virginia).")
+            .ValidateOnStart();
+        services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
+        return services.AddSingleton<RegionCatalog>();
+    }
+}

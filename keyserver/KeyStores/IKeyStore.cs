@@ -1,0 +1,21 @@
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+
+namespace CloudStore.KeyServer.KeyStores;
+
+/// <summary>
+/// Where the organisations' RSA-2048 key pairs live, one store per region. The private key never
+/// leaves the store: callers get public keys and, for an unwrap, the binding record inside a wrapped key.
+/// Implementations: <see cref="LocalKeyStore"/> (embedded default); Azure Key Vault and AWS KMS to come.
+/// </summary>
+public interface IKeyStore
+{
+    /// <summary>The organisation's current public key in the region, made on first need.</summary>
+    Task<PublicKeyResponse> GetOrCreatePublicKeyAsync(Guid organizationId, string region, CancellationToken cancellationToken);
+
+    /// <summary>A new key version; new data keys are wrapped under it, old wrapped keys still unwrap.</summary>
+    Task<PublicKeyResponse> RotateAsync(Guid organizationId, string region, CancellationToken cancellationToken);
+
+    /// <exception cref="System.Security.Cryptography.CryptographicException">Unknown key, or the wrapped key was changed.</exception>
+    Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken);
+}

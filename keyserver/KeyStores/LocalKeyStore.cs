@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+
+namespace CloudStore.KeyServer.KeyStores;
+
+/// <summary>
+/// The embedded key store. Per region a folder with its own master key (32 random bytes, a 0600 file
+/// made on first run) and one JSON file per organisation listing its key versions. Each private key is
+/// stored as PKCS#8 encrypted with AES-256-GCM under the region's master key, with the key id as
+/// associated data, so a key file copied to another organisation or region does not decrypt.
+/// </summary>
+public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
+{
+    const int MasterKeySize = 32;
+    readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+
+    public Task<PublicKeyResponse> GetOrCreatePublicKeyAsync(Guid organizationId, string region, CancellationToken cancellationToken) =>
+        ChangeAsync(organizationId, region, versions => versions.Count == 0, cancellationToken);
+
+    public Task<PublicKeyResponse> RotateAsync(Guid organizationId, string region, CancellationToken cancellationToken) =>
+        ChangeAsync(organizationId, region, _ => true, cancellationToken);
+
+    public async Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
+    {
+        if (!KeyEncryptionKeyId.TryParse(wrapped.KeyEncryptionKeyId, out var id))
+        {
+            throw new CryptographicException("The wrapped key names no key of this store.");
+        }
+
+        var file = await ReadAsync(id.OrganizationId, id.Region, cancellationToken);
+        var version = file?.Versions.SingleOrDefault(v => v.Version == id.Version)
+            ?? throw new CryptographicException("The wrapped key names no key of this store.");
+        using var rsa = RSA.Create();
+        var pkcs8 = DecryptPrivateKey(id, version, await MasterKeyAsync(id.Region, cancellationToken));
+        try
+        {
+            rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+
+        var record = wrapped.Unwrap(rsa);
+        if (record.OrganizationId != id.OrganizationId)
+        {
+            throw new CryptographicException("The binding record belongs to another organisation than the key.");
+        }
+
+        return record;
+    }
+
+    async Task<PublicKeyResponse> ChangeAsync(Guid organizationId, string region, Func<List<KeyVersion>, bool> addVersion, CancellationToken cancellationToken)
+    {
+        if (!Regions.All.Contains(region))
+        {
+            throw new ArgumentException($"Unknown region '{region}'.", nameof(region));
+        }
+
+        var gate = _locks.GetOrAdd($"{region}/{organizationId:N}", _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var file = await ReadAsync(organizationId, region, cancellationToken) ?? new KeyFile(organizationId, region, []);
+            if (addVersion(file.Versions))
+            {
+                var id = new KeyEncryptionKeyId(region, organizationId, file.Versions.Count + 1);
+                file.Versions.Add(CreateVersion(id, await MasterKeyAsync(region, cancellationToken)));
+                await WriteAsync(file, cancellationToken);
+            }
+
+            var current = file.Versions[^1];
+            return new PublicKeyResponse(new KeyEncryptionKeyId(region, organizationId, current.Version).ToString(), current.Version, current.PublicKey);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    KeyVersion CreateVersion(KeyEncryptionKeyId id, byte[] masterKey)
+    {
+        using var rsa = RSA.Create(2048);
+        var pkcs8 = rsa.ExportPkcs8PrivateKey();
+        try
+        {
+            var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
+            var ciphertext = new byte[pkcs8.Length];
+            var tag = new byte[AesGcm.TagByteSizes.MaxSize];
+            using (var gcm = new AesGcm(masterKey, tag.Length))
+            {
+                gcm.Encrypt(nonce, pkcs8, ciphertext, tag, Encoding.UTF8.GetBytes(id.ToString()));
+            }
+
+            return new KeyVersion(id.Version, time.GetUtcNow(), Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()),
+                Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext), Convert.ToBase64String(tag));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    static byte[] DecryptPrivateKey(KeyEncryptionKeyId id, KeyVersion version, byte[] masterKey)
+    {
+        var ciphertext = Convert.FromBase64String(version.EncryptedPrivateKey);
+        var tag = Convert.FromBase64String(version.Tag);
+        var plaintext = new byte[ciphertext.Length];
+        using var gcm = new AesGcm(masterKey, tag.Length);
+        gcm.Decrypt(Convert.FromBase64String(version.Nonce), ciphertext, tag, plaintext, Encoding.UTF8.GetBytes(id.ToString()));
+        return plaintext;
+    }
+
+    string RegionFolder(string region) => Path.Combine(root, region);
+
+    string KeyFilePath(Guid organizationId, string region) => Path.Combine(RegionFolder(region), $"{organizationId:N}.json");
+
+    async Task<byte[]> MasterKeyAsync(string region, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(RegionFolder(region), "master.key");
+        if (!File.Exists(path))
+        {
+            var gate = _locks.GetOrAdd($"{region}/master", _ => new SemaphoreSlim(1, 1));
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!File.Exists(path))
+                {
+                    PrivateFile.Write(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(MasterKeySize)));
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        var key = Convert.FromBase64String((await File.ReadAllTextAsync(path, cancellationToken)).Trim());
+        return key.Length == MasterKeySize ? key : throw new CryptographicException($"The master key in {path} is not {MasterKeySize} bytes.");
+    }
+
+    async Task<KeyFile?> ReadAsync(Guid organizationId, string region, CancellationToken cancellationToken)
+    {
+        var path = KeyFilePath(organizationId, region);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync<KeyFile>(stream, cancellationToken: cancellationToken);
+    }
+
+    async Task WriteAsync(KeyFile file, CancellationToken cancellationToken)
+    {
+        var path = KeyFilePath(file.OrganizationId, file.Region);
+        var temporary = path + ".tmp";
+        PrivateFile.Write(temporary, JsonSerializer.Serialize(file));
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    sealed record KeyFile(Guid OrganizationId, string Region, List<KeyVersion> Versions);
+
+    sealed record KeyVersion(int Version, DateTimeOffset CreatedAt, string PublicKey, string Nonce, string EncryptedPrivateKey, string Tag);
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Serialization;
+
+namespace CloudStore.Contracts;
+
+/// <summary>A device asks for upload credentials for one of its cameras.</summary>
+public sealed record CredentialsRequest(Guid CameraId);
+
+/// <summary>The organisation's current RSA-2048 public key in a region (SubjectPublicKeyInfo, base64).</summary>
+public sealed record PublicKeyResponse(string KeyId, int Version, string PublicKey);
+
+/// <summary>
+/// A grant to create new objects in one camera's storage, and nothing else, until <see cref="ExpiresAt"/>.
+/// For Azure: <see cref="ContainerUrl"/> plus the SAS query <see cref="SasToken"/> (create-only).
+/// For S3: the access key triple, bucket, endpoint and prefix the camera writes under.
+/// </summary>
+public sealed record CredentialsResponse(
+    Guid OrganizationId,
+    Guid CameraId,
+    string Region,
+    string StorageKind,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset RenewAt,
+    PublicKeyResponse PublicKey,
+    string? ContainerUrl = null,
+    string? SasToken = null,
+    [property: JsonPropertyName("accessKeyId")] string? AccessKeyId = null,
+    [property: JsonPropertyName("secretAccessKey")] string? SecretAccessKey = null,
+    [property: JsonPropertyName("sessionToken")] string? SessionToken = null,
+    string? Bucket = null,
+    string? Url = null,
+    string? Prefix = null)
+{
+    public const string AzureBlob = "azure-blob";
+    public const string S3 = "s3";
+
+    /// <summary>Never print the secret parts.</summary>
+    public override string ToString() => $"CredentialsResponse {{ CameraId = {CameraId}, Region = {Region}, StorageKind = {StorageKind}, ExpiresAt = {ExpiresAt:O} }}";
+}
+
+/// <summary>One encrypted file as stored: an init segment or a media segment.</summary>
+/// <param name="Sha256">SHA-256 of the ciphertext as stored, hex.</param>
+/// <param name="Iv">The AES-CBC IV, hex (32 digits).</param>
+public sealed record StoredObject(string ObjectName, long Size, string Sha256, Guid KeyId, string Iv);
+
+/// <summary>
+/// One media segment's metadata, posted after the upload (step E). <see cref="InitObjectName"/> names
+/// the init segment it plays with, registered in the same batch or before.
+/// </summary>
+public sealed record SegmentMetadata(
+    long Sequence,
+    DateTimeOffset StartTime,
+    int DurationMs,
+    StoredObject Media,
+    string InitObjectName,
+    string Codec,
+    int Width,
+    int Height);
+
+/// <summary>A batch of metadata for one camera, all accepted or none.</summary>
+public sealed record SegmentBatch(Guid CameraId, IReadOnlyList<StoredObject> InitSegments, IReadOnlyList<SegmentMetadata> Segments)
+{
+    public const int MaxSegments = 500;
+    public const int MaxInitSegments = 20;
+}
+
+public sealed record SegmentBatchResponse(int Indexed, int AlreadyIndexed);
+
+public sealed record OrganizationRegionRequest(string Region);

@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using CloudStore.Contracts;
+using CloudStore.Device;
+using CloudStore.LocalStack;
+using Xunit;
+
+namespace CloudStore.Tests.Infrastructure;
+
+/// <summary>
+/// An organisation on the real stack, set up as people and cameras do it over HTTPS: provisioned by
+/// operations, its administrator signed in with two-step verification, its home region chosen, a device
+/// created and enrolled by the device itself, with one enabled camera.
+/// </summary>
+public sealed class StackTenant : IDisposable
+{
+    StackTenant(LocalCloud cloud, HttpClient administrator, Guid organizationId)
+    {
+        Cloud = cloud;
+        Administrator = administrator;
+        OrganizationId = organizationId;
+    }
+
+    public LocalCloud Cloud { get; }
+
+    /// <summary>A client of the functions API carrying the administrator's access token.</summary>
+    public HttpClient Administrator { get; }
+
+    public Guid OrganizationId { get; }
+
+    public static async Task<StackTenant> CreateAsync(LocalCloud cloud, string? region)
+    {
+        var password = TestTenant.NewPassword();
+        var passwordFile = Path.Combine(cloud.Options.StateFolder, "pw-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(passwordFile, password);
+        var email = $"admin-{Guid.NewGuid():N}@stack.test";
+        var output = await Demo.RunFunctionsCommandAsync(cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
+        File.Delete(passwordFile);
+        var organizationId = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("organizationId").GetGuid();
+        var administrator = new HttpClient(TrustedHttp.CreateHandler(cloud.Certificates.CaCertificate)) { BaseAddress = cloud.FunctionsUrl };
+        var tokens = await SignInFlow.SignInAsync(administrator, new TestUser(Guid.Empty, email, password, Roles.Administrator), TimeProvider.System);
+        administrator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        if (region is not null)
+        {
+            using var chosen = await administrator.PutAsJsonAsync("/api/organization/region", new OrganizationRegionRequest(region));
+            Assert.True(chosen.IsSuccessStatusCode, await chosen.Content.ReadAsStringAsync());
+        }
+
+        return new StackTenant(cloud, administrator, organizationId);
+    }
+
+    /// <summary>A device with one camera, enrolled with its own key; the camera enabled unless asked otherwise.</summary>
+    public async Task<StackCamera> AddCameraAsync(bool enable = true)
+    {
+        var serial = "CAM" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant();
+        using var created = await Administrator.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"));
+        var code = await created.Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
+        using var camera = await Administrator.PostAsJsonAsync($"/api/devices/{code!.DeviceId}/cameras", new CreateCameraRequest("Entrance " + serial, 1));
+        var cameraId = (await camera.Content.ReadFromJsonAsync<CameraResponse>())!.Id;
+        if (enable)
+        {
+            (await Administrator.PostAsync($"/api/cameras/{cameraId}/enable", null)).EnsureSuccessStatusCode();
+        }
+
+        var key = DeviceKey.Create();
+        var http = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = new Uri(Cloud.FunctionsUrl, "/api/") };
+        var client = new DeviceClient(http, key, TimeProvider.System);
+        var identity = DeviceIdentity.From(await client.EnrolAsync(code.EnrolmentCode, serial, CancellationToken.None));
+        return new StackCamera(cameraId, identity, client, key, http);
+    }
+
+    public void Dispose() => Administrator.Dispose();
+}
+
+/// <summary>An enrolled camera on the real stack: what the uploader needs.</summary>
+public sealed record StackCamera(Guid CameraId, DeviceIdentity Identity, DeviceClient Client, DeviceKey Key, HttpClient Http) : IDisposable
+{
+    public void Dispose()
+    {
+        Key.Dispose();
+        Http.Dispose();
+    }
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using CloudStore.Device;
+using CloudStore.Device.Media;
+using CloudStore.Device.Upload;
+using CloudStore.Tests.Infrastructure;
+using Xunit;
+
+namespace CloudStore.Tests.Upload;
+
+/// <summary>Steps C, D and E on the real stack: a camera's real H.264 segments, encrypted, uploaded to Azurite over HTTPS, indexed.</summary>
+public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture video)
+    : IClassFixture<LocalCloudFixture>, IClassFixture<SourceVideoFixture>, IDisposable
+{
+    readonly string _cache = Directory.CreateTempSubdirectory("cloudstore-cache-").FullName;
+
+    [Fact]
+    public async Task Upload_RealSegments_AllIndexed_StoredAsCiphertextThatDecryptsToTheOriginalBytes()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var camera = await tenant.AddCameraAsync();
+        using var uploader = Uploader(camera);
+
+        await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
+
+        var frankfurt = new RegionInspector(stack.Cloud, Regions.EuFrankfurt);
+        var rows = await frankfurt.SegmentsAsync(camera.CameraId);
+        Assert.Equal(video.Segments.Count, uploader.Stats.Indexed);
+        Assert.Equal(Enumerable.Range(0, video.Segments.Count).Select(i => (long)i), rows.Select(r => r.Sequence));
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            var stored = await frankfurt.DownloadAsync(camera.CameraId, row.ObjectName);
+            Assert.False(Fmp4Info.LooksLikeMp4(stored), $"{row.ObjectName} is stored in the clear");
+            Assert.Equal(row.Sha256, SHA256.HashData(stored));
+            var binding = await frankfurt.UnwrapAsync(camera.CameraId, row.KeyId);
+            Assert.Equal((tenant.OrganizationId, camera.CameraId, row.KeyId), (binding.OrganizationId, binding.CameraId, binding.DataKeyId));
+            Assert.Equal(await File.ReadAllBytesAsync(video.Segments[i].SegmentPath), SegmentCipher.Decrypt(stored, binding.Key, row.Iv));
+            Assert.Equal(video.Segments[i].StartTime, row.StartTime, TimeSpan.FromMilliseconds(1));
+            Assert.StartsWith("avc1.", row.Codec, StringComparison.Ordinal);
+            Assert.Equal((640, 360), (row.Width, row.Height));
+        }
+
+        await using var index = frankfurt.Index();
+        var init = index.InitSegments.Single(s => s.CameraId == camera.CameraId);
+        var initBinding = await frankfurt.UnwrapAsync(camera.CameraId, init.KeyId);
+        var initPlain = SegmentCipher.Decrypt(await frankfurt.DownloadAsync(camera.CameraId, init.ObjectName), initBinding.Key, init.Iv);
+        Assert.Equal(await File.ReadAllBytesAsync(video.Segments[0].InitPath), initPlain);
+    }
+
+    [Fact]
+    public async Task Upload_OrganisationHomedInFrankfurt_LeavesNothingInAnyOtherRegion()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var camera = await tenant.AddCameraAsync();
+        using var uploader = Uploader(camera);
+
+        await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
+
+        Assert.NotEmpty(await new RegionInspector(stack.Cloud, Regions.EuFrankfurt).BlobsAsync(camera.CameraId));
+        Assert.True(new RegionInspector(stack.Cloud, Regions.EuFrankfurt).HasKeysOf(tenant.OrganizationId));
+        foreach (var region in Regions.All.Where(r => r != Regions.EuFrankfurt))
+        {
+            var inspector = new RegionInspector(stack.Cloud, region);
+            await foreach (var container in inspector.Storage.GetBlobContainersAsync())
+            {
+                Assert.NotEqual($"cam-{camera.CameraId:N}", container.Name);
+            }
+
+            await using var index = inspector.Index();
+            Assert.False(index.Segments.Any(s => s.OrganizationId == tenant.OrganizationId), region);
+            Assert.False(index.InitSegments.Any(s => s.OrganizationId == tenant.OrganizationId), region);
+            Assert.False(index.WrappedKeys.Any(k => k.OrganizationId == tenant.OrganizationId), region);
+            Assert.False(inspector.HasKeysOf(tenant.OrganizationId), region);
+        }
+    }
+
+    [Fact]
+    public async Task Grant_IsCreateOnlyForItsOwnCamera_EverythingElseRefusedAndNothingChanged()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.UkLondon);
+        using var cameraA = await tenant.AddCameraAsync();
+        using var cameraB = await tenant.AddCameraAsync();
+        using (var uploader = Uploader(cameraB))
+        {
+            await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
+        }
+
+        var grantA = await cameraA.Client.CredentialsAsync(cameraA.Identity, cameraA.CameraId, CancellationToken.None);
+        var grantB = await cameraB.Client.CredentialsAsync(cameraB.Identity, cameraB.CameraId, CancellationToken.None);
+        using var first = await Put(grantA.ContainerUrl!, "segments/000000000000.m4s", grantA.SasToken!, [1, 2, 3]);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var london = new RegionInspector(stack.Cloud, Regions.UkLondon);
+        var before = await FingerprintAsync(london, cameraA.CameraId, cameraB.CameraId);
+        var existingB = (await london.BlobsAsync(cameraB.CameraId)).Keys.First();
+        var bContainer = grantB.ContainerUrl!;
+
+        var attempts = new Dictionary<string, HttpResponseMessage>
+        {
+            ["write under camera B"] = await Put(bContainer, "segments/planted.m4s", grantA.SasToken!, [9]),
+            ["read"] = await Send(HttpMethod.Get, $"{grantA.ContainerUrl}/segments/000000000000.m4s?{grantA.SasToken}"),
+            ["read camera B"] = await Send(HttpMethod.Get, $"{bContainer}/{existingB}?{grantA.SasToken}"),
+            ["list"] = await Send(HttpMethod.Get, $"{grantA.ContainerUrl}?restype=container&comp=list&{grantA.SasToken}"),
+            ["delete"] = await Send(HttpMethod.Delete, $"{grantA.ContainerUrl}/segments/000000000000.m4s?{grantA.SasToken}"),
+            ["overwrite"] = await Put(grantA.ContainerUrl!, "segments/000000000000.m4s", grantA.SasToken!, [4, 5, 6]),
+            ["tampered permissions"] = await Put(grantA.ContainerUrl!, "segments/000000000001.m4s", grantA.SasToken!.Replace("sp=c", "sp=racwdl", StringComparison.Ordinal), [7]),
+            ["tampered expiry"] = await Put(grantA.ContainerUrl!, "segments/000000000001.m4s", WithLaterExpiry(grantA.SasToken!), [7]),
+            ["expired"] = await Put(grantA.ContainerUrl!, "segments/000000000001.m4s", await ExpiredGrantAsync(cameraA.CameraId), [7]),
+        };
+
+        foreach (var (attempt, response) in attempts)
+        {
+            Assert.True(response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Conflict, $"{attempt}: {(int)response.StatusCode}");
+            response.Dispose();
+        }
+
+        Assert.Equal(before, await FingerprintAsync(london, cameraA.CameraId, cameraB.CameraId));
+        Assert.Equal([1, 2, 3], await london.DownloadAsync(cameraA.CameraId, "segments/000000000000.m4s"));
+    }
+
+    [Fact]
+    public async Task Grant_DisabledCameraEndedSubscriptionOrRevokedDevice_NoGrantWithAClearReason()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.CanadaToronto);
+        using var disabled = await tenant.AddCameraAsync(enable: false);
+        using var revoked = await tenant.AddCameraAsync();
+        using var healthy = await tenant.AddCameraAsync();
+
+        var disabledRefusal = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => disabled.Client.CredentialsAsync(disabled.Identity, disabled.CameraId, CancellationToken.None));
+        (await tenant.Administrator.PostAsync($"/api/devices/{revoked.Identity.DeviceId}/revoke", null)).EnsureSuccessStatusCode();
+        var revokedRefusal = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => revoked.Client.CredentialsAsync(revoked.Identity, revoked.CameraId, CancellationToken.None));
+        var beforeEnd = await healthy.Client.CredentialsAsync(healthy.Identity, healthy.CameraId, CancellationToken.None);
+        await CloudStore.LocalStack.Demo.RunFunctionsCommandAsync(stack.Cloud, ["subscription", "--organization", tenant.OrganizationId.ToString(), "--ends", "2020-01-01T00:00:00Z"], CancellationToken.None);
+        var endedRefusal = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => healthy.Client.CredentialsAsync(healthy.Identity, healthy.CameraId, CancellationToken.None));
+
+        Assert.Equal(403, disabledRefusal.Status);
+        Assert.Contains("not enabled", disabledRefusal.Message, StringComparison.Ordinal);
+        Assert.True(revokedRefusal.Status is 401 or 403, revokedRefusal.Message);
+        Assert.True(beforeEnd.ExpiresAt > DateTimeOffset.UnixEpoch);
+        Assert.Equal(403, endedRefusal.Status);
+        Assert.Contains("subscription", endedRefusal.Message, StringComparison.Ordinal);
+        var audit = await tenant.Administrator.GetFromJsonAsync<List<AuditEntryResponse>>("/api/audit?action=credentials.issued");
+        Assert.Contains(audit!, e => e.Outcome == "failure:camera-disabled" && e.Target == $"camera:{disabled.CameraId}");
+        Assert.Contains(audit!, e => e.Outcome == "failure:subscription-ended" && e.Target == $"camera:{healthy.CameraId}");
+        Assert.Contains(audit!, e => e.Outcome.StartsWith("success:region=ca-toronto", StringComparison.Ordinal) && e.Actor == $"device:{healthy.Identity.DeviceId}");
+        Assert.DoesNotContain(audit!, e => e.Outcome.Contains("sig=", StringComparison.Ordinal));
+    }
+
+    CameraUploader Uploader(StackCamera camera, long cacheBytes = 512L * 1024 * 1024) => new(
+        camera.Client, camera.Identity,
+        new UploaderOptions
+        {
+            CameraId = camera.CameraId,
+            CacheFolder = Path.Combine(_cache, camera.CameraId.ToString("N")),
+            CacheCapacityBytes = cacheBytes,
+            SegmentLength = SourceVideoFixture.SegmentLength,
+            BackoffBase = TimeSpan.FromMilliseconds(200),
+            BackoffMax = TimeSpan.FromSeconds(1),
+        },
+        TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate),
+        TimeProvider.System);
+
+    /// <summary>Every blob name and ETag of the cameras, as one comparable string.</summary>
+    static async Task<string> FingerprintAsync(RegionInspector region, params Guid[] cameras)
+    {
+        var lines = new List<string>();
+        foreach (var camera in cameras)
+        {
+            lines.AddRange((await region.BlobsAsync(camera)).Select(b => $"{camera:N}/{b.Key}={b.Value}"));
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>A grant as the control plane makes it, but issued two hours ago for one hour.</summary>
+    async Task<string> ExpiredGrantAsync(Guid cameraId)
+    {
+        var storage = CloudStore.Functions.Regional.CameraStorage.Create(
+            new CloudStore.Functions.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.UkLondon).ConnectionString },
+            stack.Cloud.Certificates.CaCertificate);
+        var past = TimeProvider.System.GetUtcNow().AddHours(-2);
+        return (await storage.GrantCreateOnlyAsync(cameraId, past, past.AddHours(1), CancellationToken.None)).SasToken;
+    }
+
+    static string WithLaterExpiry(string sas)
+    {
+        var parts = sas.Split('&').Select(p => p.StartsWith("se=", StringComparison.Ordinal) ? "se=" + Uri.EscapeDataString(TimeProvider.System.GetUtcNow().AddDays(30).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)) : p);
+        return string.Join('&', parts);
+    }
+
+    async Task<HttpResponseMessage> Put(string container, string name, string sas, byte[] body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, $"{container}/{name}?{sas}") { Content = new ByteArrayContent(body) };
+        request.Headers.Add("x-ms-blob-type", "BlockBlob");
+        request.Headers.Add("x-ms-version", "2021-08-06");
+        return await Http().SendAsync(request);
+    }
+
+    async Task<HttpResponseMessage> Send(HttpMethod method, string url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Add("x-ms-version", "2021-08-06");
+        return await Http().SendAsync(request);
+    }
+
+    HttpClient Http() => _http ??= new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate));
+
+    HttpClient? _http;
+
+    static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
+
+    public void Dispose()
+    {
+        _http?.Dispose();
+        Directory.Delete(_cache, recursive: true);
+    }
+}
