@@ -27,8 +27,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
     }
 
     /// <summary>
-    /// How the attacker aims one endpoint at B. <paramref name="NamesVictim"/>: the path names one of B's
-    /// objects, so the answer must be 404 or 403, exactly as for an object that does not exist. Otherwise the
+    /// How the attacker aims one endpoint at B. <paramref name="NamesVictim"/>: the request (path or body) names
+    /// one of B's objects, so the answer must be 404 or 403, exactly as for an object that does not exist. Otherwise the
     /// endpoint acts on the caller's own organisation and may succeed, but must show and change nothing of B.
     /// A null path marks an endpoint that is not scoped to an organisation, with the reason.
     /// </summary>
@@ -75,7 +75,16 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["POST /api/cameras/{id:guid}/enable"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/enable", NamesVictim: true),
         ["POST /api/cameras/{id:guid}/disable"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/disable", NamesVictim: true),
         ["GET /api/audit"] = new(Attacker.Administrator, v => $"/api/audit?actor=user:{v.AdministratorId}"),
+        ["PUT /api/organization/region"] = new(Attacker.Administrator, _ => "/api/organization/region", _ => new OrganizationRegionRequest(Regions.UsVirginia)),
+        ["POST /api/credentials"] = new(Attacker.Device, _ => "/api/credentials", v => new CredentialsRequest(v.CameraId), NamesVictim: true),
+        ["POST /api/segments"] = new(Attacker.Device, _ => "/api/segments", v => new SegmentBatch(v.CameraId, [], [VictimSegment()]), NamesVictim: true),
     };
+
+    /// <summary>A well-formed segment an attacker might try to index into B's camera.</summary>
+    static SegmentMetadata VictimSegment() => new(
+        0, TimeProvider.System.GetUtcNow().AddMinutes(-1), 4000,
+        new StoredObject("segments/000000000000.m4s", 1000, new string('a', 64), Guid.NewGuid(), new string('b', 32)),
+        "init/planted.mp4", "avc1.4d401e", 640, 360);
 
     public static TheoryData<string> ScopedEndpoints => [.. Table.Where(e => e.Value.Path is not null).Select(e => e.Key)];
 
