@@ -6,8 +6,12 @@ namespace CloudStore.Device.Media;
 /// <summary>Where the camera's video comes from.</summary>
 public abstract record VideoSource
 {
-    /// <summary>ffmpeg's testsrc2 pattern with the wall clock (UTC) burnt in; <paramref name="Duration"/> null runs until stopped, in real time.</summary>
-    public sealed record Generated(int Width = 640, int Height = 360, int FrameRate = 25, TimeSpan? Duration = null) : VideoSource;
+    /// <summary>
+    /// ffmpeg's testsrc2 pattern with the wall clock (UTC) burnt in. <paramref name="Duration"/> null runs until
+    /// stopped. <paramref name="RealTime"/> paces it like a camera (one second of video a second); otherwise
+    /// ffmpeg makes it as fast as it can.
+    /// </summary>
+    public sealed record Generated(int Width = 640, int Height = 360, int FrameRate = 25, TimeSpan? Duration = null, bool RealTime = true) : VideoSource;
 
     /// <summary>A video file, re-encoded to H.264 and cut as fast as ffmpeg can.</summary>
     public sealed record File(string Path) : VideoSource;
@@ -41,7 +45,7 @@ public static class Ffmpeg
         {
             case VideoSource.Generated generated:
                 frameRate = generated.FrameRate;
-                if (generated.Duration is null)
+                if (generated.RealTime)
                 {
                     arguments.Add("-re");
                 }

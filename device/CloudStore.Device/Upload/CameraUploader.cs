@@ -31,6 +31,7 @@ public sealed class CameraUploader : IDisposable
     readonly SemaphoreSlim _work = new(0);
     readonly Dictionary<(string InitPath, Guid KeyId), string> _initNames = [];
     CredentialsResponse? _grant;
+    DateTimeOffset _lastIndexed = DateTimeOffset.MinValue;
 
     /// <param name="storageHandler">HTTP handler for storage requests (trusting the local CA when testing).</param>
     public CameraUploader(DeviceClient client, DeviceIdentity identity, UploaderOptions options, HttpMessageHandler storageHandler, TimeProvider time)
@@ -215,6 +216,12 @@ public sealed class CameraUploader : IDisposable
                 foreach (var item in items.Where(i => !i.Uploaded))
                 {
                     await UploadAsync(item, cancellationToken);
+
+                    // Index right after each upload while keeping up; during a backlog (after an outage), in batches every few seconds.
+                    if (_time.GetUtcNow() - _lastIndexed >= _options.IndexInterval)
+                    {
+                        await IndexUploadedAsync(cancellationToken);
+                    }
                 }
 
                 await IndexUploadedAsync(cancellationToken);
@@ -281,6 +288,7 @@ public sealed class CameraUploader : IDisposable
                 {
                     await _client.IndexAsync(_identity, new SegmentBatch(_options.CameraId, inits, segments), cancellationToken);
                     Stats.AddIndexed(segments.Count);
+                    _lastIndexed = _time.GetUtcNow();
                 }
                 catch (DeviceRequestRefusedException e) when (e.Status is >= 400 and < 500 and not 401 and not 408 and not 429)
                 {

@@ -20,6 +20,9 @@ public sealed class UploaderOptions
 
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>During a backlog, how often uploaded segments are indexed (in one batch); when keeping up, each is indexed after its upload.</summary>
+    public TimeSpan IndexInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Most segments indexed in one request.</summary>
     public int IndexBatchSize { get; init; } = 200;
 

@@ -19,7 +19,7 @@ public sealed class SourceVideoFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Playlist = await Ffmpeg.SegmentToFolderAsync(new VideoSource.Generated(Duration: TimeSpan.FromSeconds(10)), _folder, SegmentLength, CancellationToken.None);
+        Playlist = await Ffmpeg.SegmentToFolderAsync(new VideoSource.Generated(Duration: TimeSpan.FromSeconds(10), RealTime: false), _folder, SegmentLength, CancellationToken.None);
         Segments = HlsFolder.ReadCompleted(Playlist);
     }
 

@@ -1,0 +1,83 @@
+using CloudStore.Contracts;
+using CloudStore.Device.Media;
+using CloudStore.Tests.Infrastructure;
+using Xunit;
+
+namespace CloudStore.Tests.Upload;
+
+/// <summary>The stream cache against real outages: storage (Azurite) stopped and started again, the uploader restarted.</summary>
+public sealed class OutageTests(LocalCloudFixture stack, SourceVideoFixture video)
+    : IClassFixture<LocalCloudFixture>, IClassFixture<SourceVideoFixture>, IDisposable
+{
+    readonly string _cache = Directory.CreateTempSubdirectory("cloudstore-cache-").FullName;
+
+    [Fact]
+    public async Task StorageDown_SegmentsMadeDuringTheOutage_UploadedAndIndexedExactlyOnceAfterIt()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.AustraliaSydney);
+        using var camera = await tenant.AddCameraAsync();
+        using var uploader = UploadTestKit.Uploader(stack.Cloud, camera, _cache);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var running = uploader.RunAsync(new VideoSource.Generated(Duration: TimeSpan.FromSeconds(14)), timeout.Token);
+
+        await UploadTestKit.WaitUntilAsync(() => uploader.Stats.Indexed >= 1, "the first segment indexed", running);
+        await stack.Cloud.StopStorageAsync();
+        var queuedAtOutage = uploader.Stats.Queued;
+        await UploadTestKit.WaitUntilAsync(() => uploader.Stats.Queued >= queuedAtOutage + 2, "two segments made during the outage", running);
+        await stack.Cloud.StartStorageAsync(timeout.Token);
+        await running;
+
+        var rows = await new RegionInspector(stack.Cloud, Regions.AustraliaSydney).SegmentsAsync(camera.CameraId);
+        Assert.Equal(7, uploader.Stats.Queued);
+        Assert.Equal(0, uploader.Stats.Dropped);
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i), rows.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task StorageDown_CacheOverflows_ExactlyTheSegmentsReportedDroppedAreMissing()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.AustraliaSydney);
+        using var camera = await tenant.AddCameraAsync();
+        var segmentBytes = new FileInfo(video.Segments[1].SegmentPath).Length;
+        using var uploader = UploadTestKit.Uploader(stack.Cloud, camera, _cache, cacheBytes: (long)(segmentBytes * 2.5));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var running = uploader.RunAsync(new VideoSource.Generated(Duration: TimeSpan.FromSeconds(16)), timeout.Token);
+
+        await UploadTestKit.WaitUntilAsync(() => uploader.Stats.Indexed >= 1, "the first segment indexed", running);
+        await stack.Cloud.StopStorageAsync();
+        await UploadTestKit.WaitUntilAsync(() => uploader.Stats.Dropped >= 2, "the cache to overflow", running, seconds: 90);
+        await stack.Cloud.StartStorageAsync(timeout.Token);
+        await running;
+
+        var rows = await new RegionInspector(stack.Cloud, Regions.AustraliaSydney).SegmentsAsync(camera.CameraId);
+        var dropped = uploader.DroppedSequences;
+        Assert.Equal(uploader.Stats.Dropped, dropped.Count);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => (long)i).Except(dropped), rows.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task UploaderRestartedMidQueue_LosesNothingAndIndexesNothingTwice()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.AustraliaSydney);
+        using var camera = await tenant.AddCameraAsync();
+        var cache = Path.Combine(_cache, "restart");
+        using (var first = UploadTestKit.Uploader(stack.Cloud, camera, cache, bandwidth: 150_000))
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var running = first.RunAsync(new VideoSource.Folder(video.Playlist), stop.Token);
+            await UploadTestKit.WaitUntilAsync(() => first.Stats.Indexed >= 1 && first.Stats.Queued == video.Segments.Count, "one indexed, all queued", running);
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+            Assert.True(first.Stats.Indexed < video.Segments.Count, "the first run finished before it was stopped: slow it down");
+        }
+
+        using var second = UploadTestKit.Uploader(stack.Cloud, camera, cache);
+        await second.RunAsync(new VideoSource.Folder(video.Playlist), new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+
+        var rows = await new RegionInspector(stack.Cloud, Regions.AustraliaSydney).SegmentsAsync(camera.CameraId);
+        Assert.Equal(Enumerable.Range(0, video.Segments.Count).Select(i => (long)i), rows.Select(r => r.Sequence));
+        Assert.Equal(0, second.Stats.Queued);
+    }
+
+    public void Dispose() => Directory.Delete(_cache, recursive: true);
+}
