@@ -5,6 +5,7 @@ using CloudStore.Functions.Data;
 using CloudStore.Functions.Platform;
 using CloudStore.Functions.Regional;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.Functions.Segments;
@@ -19,9 +20,13 @@ public static class SegmentEndpoints
 {
     const int MaxWrappedKeyBytes = 1024;
 
+    /// <summary>Room for a full batch (500 segments of about 450 bytes of JSON each) where other endpoints take 64 KiB.</summary>
+    public const long MaxBatchBytes = 512 * 1024;
+
     public static IEndpointRouteBuilder MapSegments(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/segments", Index).WithTags("Upload").RequireAuthorization(Policies.Device)
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBatchBytes))
             .WithSummary("Device: index a batch of uploaded segments (after each upload, or in a batch after an outage).");
         return app;
     }
