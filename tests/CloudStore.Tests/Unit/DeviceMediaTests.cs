@@ -1,0 +1,75 @@
+using CloudStore.Contracts;
+using CloudStore.Device.Media;
+using CloudStore.Device.Upload;
+using Xunit;
+
+namespace CloudStore.Tests.Unit;
+
+public sealed class DeviceMediaTests : IDisposable
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("cloudstore-media-").FullName;
+
+    [Fact]
+    public void HlsFolder_ReadsFfmpegPlaylist_WithProgramDateTimeAndDurations()
+    {
+        var playlist = Path.Combine(_folder, "out.m3u8");
+        File.WriteAllText(playlist, """
+            #EXTM3U
+            #EXT-X-VERSION:7
+            #EXT-X-TARGETDURATION:4
+            #EXT-X-MAP:URI="init.mp4"
+            #EXTINF:4.000000,
+            #EXT-X-PROGRAM-DATE-TIME:2026-11-22T02:46:40.497+0000
+            seg_000000.m4s
+            #EXTINF:3.500000,
+            #EXT-X-PROGRAM-DATE-TIME:2026-11-22T02:46:44.497+0000
+            seg_000001.m4s
+            #EXTINF:4.0,
+            """);
+
+        var segments = HlsFolder.ReadCompleted(playlist);
+
+        Assert.Equal(2, segments.Count);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 2, 46, 44, 497, TimeSpan.Zero), segments[1].StartTime);
+        Assert.Equal(TimeSpan.FromSeconds(3.5), segments[1].Duration);
+        Assert.Equal(Path.Combine(_folder, "init.mp4"), segments[0].InitPath);
+        Assert.Equal(Path.Combine(_folder, "seg_000001.m4s"), segments[1].SegmentPath);
+    }
+
+    [Fact]
+    public void HlsFolder_MissingPlaylist_NoSegmentsYet()
+    {
+        Assert.Empty(HlsFolder.ReadCompleted(Path.Combine(_folder, "nothing.m3u8")));
+    }
+
+    [Fact]
+    public void StreamCache_Full_DropsOldestUnsentSegmentsOnly_AndRemembersAcrossRestart()
+    {
+        var cache = new StreamCache(_folder, capacityBytes: 300);
+        cache.Add(CacheItemKind.WrappedKey, Stored("keys/k.key", 60), null, null, new byte[60]);
+        var first = Segment(cache, 100);
+        cache.MarkUploaded(cache.Items().Single(i => i.Segment?.Sequence == first));
+        var second = Segment(cache, 100);
+        var third = Segment(cache, 100);
+
+        var reopened = new StreamCache(_folder, capacityBytes: 300);
+
+        Assert.Equal([second], reopened.State.Dropped);
+        Assert.Equal([CacheItemKind.WrappedKey, CacheItemKind.Segment, CacheItemKind.Segment], reopened.Items().Select(i => i.Kind));
+        Assert.Equal([first, third], reopened.Items().Where(i => i.Segment is not null).Select(i => i.Segment!.Sequence));
+        Assert.True(reopened.Items().Single(i => i.Segment?.Sequence == first).Uploaded);
+        Assert.Equal(third + 1, reopened.NextSequence());
+    }
+
+    static long Segment(StreamCache cache, int size)
+    {
+        var sequence = cache.NextSequence();
+        cache.Add(CacheItemKind.Segment, Stored($"segments/{sequence:D12}.m4s", size),
+            new SegmentInfo(sequence, TimeProvider.System.GetUtcNow(), 4000, "init/i.mp4", "avc1.4d401e", 640, 360), $"/source/{sequence}", new byte[size]);
+        return sequence;
+    }
+
+    static StoredObject Stored(string name, long size) => new(name, size, new string('0', 64), Guid.NewGuid(), new string('0', 32));
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

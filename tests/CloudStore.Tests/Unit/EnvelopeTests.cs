@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using Xunit;
+
+namespace CloudStore.Tests.Unit;
+
+public sealed class EnvelopeTests
+{
+    [Fact]
+    public void SegmentCipher_RoundTrip_AndStandardAes128CbcPkcs7()
+    {
+        var key = SegmentCipher.NewKey();
+        var iv = SegmentCipher.NewIv();
+        var plaintext = RandomNumberGenerator.GetBytes(1000);
+
+        var ciphertext = SegmentCipher.Encrypt(plaintext, key, iv);
+
+        Assert.Equal(1008, ciphertext.Length);
+        Assert.Equal(plaintext, SegmentCipher.Decrypt(ciphertext, key, iv));
+        using var aes = Aes.Create();
+        aes.Key = key;
+        Assert.Equal(plaintext, aes.DecryptCbc(ciphertext, iv, PaddingMode.PKCS7));
+    }
+
+    [Fact]
+    public void SegmentCipher_WrongKey_FailsOrGarbles()
+    {
+        var iv = SegmentCipher.NewIv();
+        var plaintext = RandomNumberGenerator.GetBytes(4096);
+        var ciphertext = SegmentCipher.Encrypt(plaintext, SegmentCipher.NewKey(), iv);
+
+        var error = Record.Exception(() => Assert.NotEqual(plaintext, SegmentCipher.Decrypt(ciphertext, SegmentCipher.NewKey(), iv)));
+
+        Assert.True(error is null or CryptographicException);
+    }
+
+    [Fact]
+    public void WrappedKey_WrapParseUnwrap_RoundTrip()
+    {
+        using var rsa = RSA.Create(2048);
+        var record = new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), SegmentCipher.NewKey());
+        var name = new KeyEncryptionKeyId(Regions.UkLondon, record.OrganizationId, 3).ToString();
+
+        var bytes = WrappedKey.Wrap(record, rsa, name).ToBytes();
+        var parsed = WrappedKey.Parse(bytes);
+        var unwrapped = parsed.Unwrap(rsa);
+
+        Assert.Equal(name, parsed.KeyEncryptionKeyId);
+        Assert.Equal((record.OrganizationId, record.CameraId, record.DataKeyId), (unwrapped.OrganizationId, unwrapped.CameraId, unwrapped.DataKeyId));
+        Assert.Equal(record.Key, unwrapped.Key);
+        Assert.DoesNotContain(Convert.ToHexString(record.Key), unwrapped.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void WrappedKey_TamperedCiphertext_RefusedByOaep()
+    {
+        using var rsa = RSA.Create(2048);
+        var wrapped = WrappedKey.Wrap(new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), SegmentCipher.NewKey()), rsa, "eu-frankfurt/x/v1");
+        var bytes = wrapped.Ciphertext.ToArray();
+        bytes[100] ^= 1;
+
+        Assert.ThrowsAny<CryptographicException>(() => (wrapped with { Ciphertext = bytes }).Unwrap(rsa));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("CSWK")]
+    [InlineData("XXXX\u0001\u0001a")]
+    public void WrappedKey_Parse_RejectsWhatIsNotOne(string text)
+    {
+        Assert.Throws<FormatException>(() => WrappedKey.Parse(System.Text.Encoding.Latin1.GetBytes(text)));
+    }
+
+    [Fact]
+    public void WrappedKey_Parse_RejectsTruncated()
+    {
+        using var rsa = RSA.Create(2048);
+        var bytes = WrappedKey.Wrap(new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), SegmentCipher.NewKey()), rsa, "k").ToBytes();
+
+        Assert.Throws<FormatException>(() => WrappedKey.Parse(bytes.AsSpan(0, bytes.Length - 1)));
+    }
+
+    [Fact]
+    public void BindingRecord_IsSmallEnoughForRsa2048Oaep()
+    {
+        // OAEP with SHA-256 carries at most 256 - 2*32 - 2 = 190 bytes under a 2048-bit key.
+        Assert.True(BindingRecord.Length <= 190);
+    }
+
+    [Theory]
+    [InlineData("eu-frankfurt/0123456789abcdef0123456789abcdef/v1", true)]
+    [InlineData("mars-base/0123456789abcdef0123456789abcdef/v1", false)]
+    [InlineData("eu-frankfurt/not-a-guid/v1", false)]
+    [InlineData("eu-frankfurt/0123456789abcdef0123456789abcdef/v0", false)]
+    [InlineData("eu-frankfurt/0123456789abcdef0123456789abcdef", false)]
+    public void KeyEncryptionKeyId_TryParse(string text, bool valid)
+    {
+        Assert.Equal(valid, KeyEncryptionKeyId.TryParse(text, out var id));
+        if (valid)
+        {
+            Assert.Equal(text, id.ToString());
+        }
+    }
+}
