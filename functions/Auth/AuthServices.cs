@@ -99,6 +99,7 @@ public static class AuthServices
         }
 
         services.AddScoped<IAuthorizationHandler, ActiveDeviceHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, Platform.ProblemAuthorizationResults>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Administrator, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Administrator))
             .AddPolicy(Policies.Member, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.UserRoles))

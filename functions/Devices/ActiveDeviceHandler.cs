@@ -30,5 +30,9 @@ public sealed class ActiveDeviceHandler(DirectoryDbContext db, IHttpContextAcces
         {
             context.Succeed(requirement);
         }
+        else
+        {
+            context.Fail(new AuthorizationFailureReason(this, "The device is revoked or not enrolled."));
+        }
     }
 }

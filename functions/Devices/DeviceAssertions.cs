@@ -15,6 +15,9 @@ namespace CloudStore.Functions.Devices;
 /// </summary>
 public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions> options, TimeProvider time)
 {
+    /// <summary>The refusal for a correctly signed assertion of a revoked device.</summary>
+    public const string Revoked = "device-revoked";
+
     static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
     readonly JsonWebTokenHandler _handler = new();
 
@@ -38,18 +41,14 @@ public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions
             return (null, "unknown-device");
         }
 
-        if (device.Status != DeviceStatus.Active)
-        {
-            return (device, "device-" + device.Status.ToString().ToLowerInvariant());
-        }
-
         using var publicKey = ECDsa.Create();
         publicKey.ImportSubjectPublicKeyInfo(device.PublicKey, out _);
         var result = await _handler.ValidateTokenAsync(assertion, new TokenValidationParameters
         {
             ValidIssuer = device.Id.ToString(),
             ValidAudience = options.Value.DeviceTokenEndpoint,
-            IssuerSigningKey = new ECDsaSecurityKey(publicKey),
+            // No provider cache: it would keep this request's key object, which is disposed when the request ends.
+            IssuerSigningKey = new ECDsaSecurityKey(publicKey) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } },
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
             RequireExpirationTime = true,
             LifetimeValidator = (_, _, token, _) => IsShortAndCurrent((JsonWebToken)token),
@@ -57,6 +56,12 @@ public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions
         if (!result.IsValid)
         {
             return (device, "invalid-assertion");
+        }
+
+        // Only a caller who proved possession of the device's key learns that the device is revoked.
+        if (device.Status != DeviceStatus.Active)
+        {
+            return (device, Revoked);
         }
 
         var token = (JsonWebToken)result.SecurityToken;

@@ -215,7 +215,9 @@ public static class DeviceEndpoints
         {
             await audit.WriteAsync(device?.OrganizationId, device is null ? "anonymous" : $"device:{device.Id}", AuditActions.DeviceAuthenticated,
                 device is null ? "device:unknown" : $"device:{device.Id}", AuditLog.Failure(refusal ?? "unknown"), cancellationToken);
-            return TypedResults.Problem(title: "Device assertion not accepted", statusCode: StatusCodes.Status401Unauthorized);
+            return refusal == DeviceAssertions.Revoked
+                ? Problems.Forbidden("Device revoked", "This device has been revoked by an administrator; it can no longer sign in.")
+                : TypedResults.Problem(title: "Device assertion not accepted", statusCode: StatusCodes.Status401Unauthorized);
         }
 
         return TypedResults.Ok(tokens.ForDevice(device.Id, device.OrganizationId));

@@ -111,7 +111,26 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
             factory.DeviceClient(key).AccessTokenAsync(deviceId, AssertionAudience, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Forbidden, withLiveToken.StatusCode);
-        Assert.Equal(401, refused.Status);
+        Assert.Contains("revoked", await withLiveToken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(403, refused.Status);
+        Assert.Contains("revoked", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeviceToken_EachNewAssertion_AcceptedAgainAndAgain()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var (deviceId, code) = await CreateDeviceAsync(tenant, "ACCC8E000007");
+        using var key = DeviceKey.Create();
+        await factory.DeviceClient(key).EnrolAsync(code, "ACCC8E000007", CancellationToken.None);
+        using var http = factory.NewClient();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var assertion = key.CreateAssertion(deviceId, AssertionAudience, factory.Clock.GetUtcNow());
+            using var response = await http.PostAsJsonAsync("/api/devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, assertion));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
     }
 
     [Fact]
