@@ -1,45 +1,61 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CloudStore.Contracts;
 using CloudStore.Device;
+using CloudStore.Device.Media;
+using CloudStore.Device.Upload;
 
-// cloudstore-camera enrol  --api https://host/api/ --code CODE --serial SERIAL [--key device-key.pem] [--ca ca.pem]
-// cloudstore-camera whoami --api https://host/api/ [--key device-key.pem] [--ca ca.pem]
-// The device's state (its id and key) lives beside --key; uploading arrives with the upload path.
-var options = new Dictionary<string, string>(StringComparer.Ordinal);
-for (var i = 1; i + 1 < args.Length; i += 2)
+// cloudstore-camera: the reference camera.
+//   enrol  --api URL --code CODE --serial SERIAL [--key FILE] [--ca FILE]
+//   whoami --api URL [--key FILE] [--ca FILE]
+//   run    --api URL --camera ID [--camera ID ...] [--source generated|file:PATH|folder:PLAYLIST]
+//          [--cache DIR] [--cache-mb 512] [--bandwidth-kbit 8000] [--segment-seconds 4] [--key FILE] [--ca FILE]
+// The device's identity lives beside its key (FILE.device.json); `run` uploads until Ctrl-C (or the source ends).
+var command = args.FirstOrDefault() ?? "";
+var options = Options.Parse(args.Skip(1));
+if (options.Get("--api") is not { } api)
 {
-    options[args[i]] = args[i + 1];
-}
-
-if (args.Length == 0 || !options.TryGetValue("--api", out var api))
-{
-    Console.Error.WriteLine("usage: cloudstore-camera enrol|whoami --api URL [--code CODE --serial SERIAL] [--key FILE] [--ca FILE]");
+    Console.Error.WriteLine("usage: cloudstore-camera enrol|whoami|run --api URL ... (see the comment at the top of Program.cs)");
     return 2;
 }
 
-var keyFile = options.GetValueOrDefault("--key", "device-key.pem");
+var keyFile = options.Get("--key") ?? "device-key.pem";
 var stateFile = keyFile + ".device.json";
 using var key = DeviceKey.LoadOrCreate(keyFile);
-using var http = new HttpClient(TrustedHttp.CreateHandler(options.GetValueOrDefault("--ca"))) { BaseAddress = new Uri(api.TrimEnd('/') + "/") };
+using var handler = TrustedHttp.CreateHandler(options.Get("--ca"));
+using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(api.TrimEnd('/') + "/") };
 var client = new DeviceClient(http, key, TimeProvider.System);
+using var stopping = new CancellationTokenSource();
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+{
+    context.Cancel = true;
+    stopping.Cancel();
+});
 try
 {
-    switch (args[0])
+    switch (command)
     {
-        case "enrol" when options.TryGetValue("--code", out var code) && options.TryGetValue("--serial", out var serial):
-            var enrolled = await client.EnrolAsync(code, serial, CancellationToken.None);
+        case "enrol" when options.Get("--code") is { } code && options.Get("--serial") is { } serial:
+            var enrolled = await client.EnrolAsync(code, serial, stopping.Token);
             await File.WriteAllTextAsync(stateFile, JsonSerializer.Serialize(enrolled));
             Console.WriteLine($"Enrolled as device {enrolled.DeviceId} of organisation {enrolled.OrganizationId}.");
             return 0;
         case "whoami":
-            var state = JsonSerializer.Deserialize<EnrolDeviceResponse>(await File.ReadAllTextAsync(stateFile))
-                ?? throw new InvalidOperationException($"{stateFile} is empty: enrol first.");
-            var token = await client.AccessTokenAsync(state.DeviceId, state.AssertionAudience, CancellationToken.None);
-            http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-            Console.WriteLine(await http.GetStringAsync(new Uri("devices/self", UriKind.Relative)));
-            return 0;
+            var identity = await IdentityAsync(stateFile);
+            var token = await client.AccessTokenAsync(identity.DeviceId, identity.AssertionAudience, stopping.Token);
+            using (var request = new HttpRequestMessage(HttpMethod.Get, "devices/self"))
+            {
+                request.Headers.Authorization = new("Bearer", token);
+                using var response = await http.SendAsync(request, stopping.Token);
+                Console.WriteLine(await response.Content.ReadAsStringAsync(stopping.Token));
+                return response.IsSuccessStatusCode ? 0 : 1;
+            }
+
+        case "run" when options.All("--camera").Count > 0:
+            return await RunAsync(client, await IdentityAsync(stateFile), options, handler, stopping.Token);
         default:
-            Console.Error.WriteLine("usage: cloudstore-camera enrol --code CODE --serial SERIAL ... | whoami ...");
+            Console.Error.WriteLine("usage: cloudstore-camera enrol --code CODE --serial SERIAL | whoami | run --camera ID ...");
             return 2;
     }
 }
@@ -52,4 +68,76 @@ catch (HttpRequestException e)
 {
     Console.Error.WriteLine($"Could not reach {api}: {e.Message}");
     return 1;
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    return 0;
+}
+
+static async Task<DeviceIdentity> IdentityAsync(string stateFile) =>
+    DeviceIdentity.From(JsonSerializer.Deserialize<EnrolDeviceResponse>(await File.ReadAllTextAsync(stateFile))
+        ?? throw new InvalidOperationException($"{stateFile} is empty: enrol first."));
+
+static async Task<int> RunAsync(DeviceClient client, DeviceIdentity identity, Options options, HttpMessageHandler handler, CancellationToken stopping)
+{
+    var source = options.Get("--source") ?? "generated";
+    VideoSource video = source switch
+    {
+        "generated" => new VideoSource.Generated(),
+        _ when source.StartsWith("file:", StringComparison.Ordinal) => new VideoSource.File(source[5..]),
+        _ when source.StartsWith("folder:", StringComparison.Ordinal) => new VideoSource.Folder(source[7..]),
+        _ => throw new ArgumentException($"--source {source}: generated, file:PATH or folder:PLAYLIST."),
+    };
+    var cache = options.Get("--cache") ?? "camera-cache";
+    var uploaders = options.All("--camera").Select(id => new CameraUploader(client, identity, new UploaderOptions
+    {
+        CameraId = Guid.Parse(id),
+        CacheFolder = Path.Combine(cache, id),
+        CacheCapacityBytes = options.Number("--cache-mb", 512) * 1024 * 1024,
+        BandwidthBytesPerSecond = options.Get("--bandwidth-kbit") is null ? null : options.Number("--bandwidth-kbit", 0) * 1000 / 8,
+        SegmentLength = TimeSpan.FromSeconds(options.Number("--segment-seconds", 4)),
+        DeleteSourceFiles = video is not VideoSource.Folder,
+    }, handler, TimeProvider.System)).ToList();
+    try
+    {
+        var runs = uploaders.Select(u => u.RunAsync(video, stopping)).ToList();
+        var all = Task.WhenAll(runs);
+        while (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2), stopping)) != all)
+        {
+            foreach (var (uploader, id) in uploaders.Zip(options.All("--camera")))
+            {
+                Console.WriteLine($"camera {id[..8]}: {uploader.Stats}");
+            }
+        }
+
+        await all;
+        return 0;
+    }
+    finally
+    {
+        uploaders.ForEach(u => u.Dispose());
+    }
+}
+
+/// <summary>Command-line options: <c>--name value</c> pairs, names may repeat.</summary>
+sealed class Options(List<(string Name, string Value)> pairs)
+{
+    public static Options Parse(IEnumerable<string> args)
+    {
+        var list = args.ToList();
+        var pairs = new List<(string, string)>();
+        for (var i = 0; i + 1 < list.Count; i += 2)
+        {
+            pairs.Add((list[i], list[i + 1]));
+        }
+
+        return new Options(pairs);
+    }
+
+    public string? Get(string name) => pairs.LastOrDefault(p => p.Name == name).Value;
+
+    public List<string> All(string name) => [.. pairs.Where(p => p.Name == name).Select(p => p.Value)];
+
+    public long Number(string name, long fallback) =>
+        long.TryParse(Get(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 }

@@ -136,9 +136,9 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         var keyFile = Path.Combine(stack.Cloud.Options.StateFolder, $"camera-{serial}.pem");
         string[] common = ["--api", new Uri(stack.Cloud.FunctionsUrl, "/api").ToString(), "--ca", stack.Cloud.Certificates.CaCertificate, "--key", keyFile];
 
-        var enrol = await RunCameraAsync(["enrol", .. common, "--code", created!.EnrolmentCode, "--serial", serial]);
-        var whoami = await RunCameraAsync(["whoami", .. common]);
-        var again = await RunCameraAsync(["enrol", .. common, "--code", created.EnrolmentCode, "--serial", serial]);
+        var enrol = await Cli.RunCameraAsync(["enrol", .. common, "--code", created!.EnrolmentCode, "--serial", serial]);
+        var whoami = await Cli.RunCameraAsync(["whoami", .. common]);
+        var again = await Cli.RunCameraAsync(["enrol", .. common, "--code", created.EnrolmentCode, "--serial", serial]);
 
         Assert.Equal(0, enrol.ExitCode);
         Assert.Contains(created.DeviceId.ToString(), enrol.Output, StringComparison.Ordinal);
@@ -173,21 +173,6 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         var tokens = await SignInFlow.SignInAsync(functions, new TestUser(Guid.Empty, email, password, Roles.Administrator), TimeProvider.System);
         functions.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         return tokens;
-    }
-
-    static async Task<(int ExitCode, string Output)> RunCameraAsync(string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(RepositoryLayout.HostAssembly(Path.Combine("device", "CloudStore.Camera"), "cloudstore-camera"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
     }
 
     BlobServiceClient BlobService(StorageAccount account) => new(account.ConnectionString, new BlobClientOptions
