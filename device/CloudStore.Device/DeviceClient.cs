@@ -47,8 +47,9 @@ public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider ti
     }
 
     /// <summary>Step C: an upload grant for one of this device's cameras.</summary>
-    public Task<CredentialsResponse> CredentialsAsync(DeviceIdentity identity, Guid cameraId, CancellationToken cancellationToken) =>
-        PostAuthorizedAsync<CredentialsResponse>(identity, "credentials", new CredentialsRequest(cameraId), cancellationToken);
+    /// <param name="objectNames">The objects about to be created, for regions that grant per object (S3 presigned URLs).</param>
+    public Task<CredentialsResponse> CredentialsAsync(DeviceIdentity identity, Guid cameraId, CancellationToken cancellationToken, IReadOnlyList<string>? objectNames = null) =>
+        PostAuthorizedAsync<CredentialsResponse>(identity, "credentials", new CredentialsRequest(cameraId, objectNames), cancellationToken);
 
     /// <summary>Step E: index a batch of uploaded files.</summary>
     public Task<SegmentBatchResponse> IndexAsync(DeviceIdentity identity, SegmentBatch batch, CancellationToken cancellationToken) =>

@@ -51,7 +51,7 @@ public static class CredentialEndpoints
         return app;
     }
 
-    static async Task<Results<Ok<CredentialsResponse>, ProblemHttpResult>> Issue(
+    static async Task<Results<Ok<CredentialsResponse>, ValidationProblem, ProblemHttpResult>> Issue(
         CredentialsRequest request,
         HttpContext context,
         DirectoryDbContext db,
@@ -62,6 +62,12 @@ public static class CredentialEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        var objectNames = request.ObjectNames ?? [];
+        if (objectNames.Count > CredentialsRequest.MaxObjectNames || !objectNames.All(Segments.SegmentValidation.IsCameraObjectName))
+        {
+            return new Validation().Add(nameof(request.ObjectNames), $"At most {CredentialsRequest.MaxObjectNames} names under keys/, init/ or segments/.").Problem();
+        }
+
         var caller = Caller.From(context.User);
         var deviceId = Guid.Parse(caller.Subject);
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == request.CameraId && c.DeviceId == deviceId && c.OrganizationId == caller.OrganizationId, cancellationToken);
@@ -86,14 +92,15 @@ public static class CredentialEndpoints
         var region = organization.HomeRegion!;
         var expiresAt = now + options.Value.Lifetime;
         var publicKey = await keyServer.PublicKeyAsync(organization.Id, region, cancellationToken);
-        var grant = await regions.Storage(region).GrantCreateOnlyAsync(camera!.Id, now, expiresAt, cancellationToken);
+        var grant = await regions.Storage(region).GrantAsync(camera!.Id, objectNames, now, expiresAt, cancellationToken);
         audit.Add(caller.OrganizationId, caller.Actor, AuditActions.CredentialsIssued, target, $"success:region={region};expires={expiresAt:O}");
         await db.SaveChangesAsync(cancellationToken);
 
         // Renew when 80% of the lifetime has passed, well before expiry, so an upload in flight keeps a valid grant.
         var renewAt = now + (options.Value.Lifetime * 0.8);
         return TypedResults.Ok(new CredentialsResponse(
-            organization.Id, camera.Id, region, CredentialsResponse.AzureBlob, expiresAt, renewAt, publicKey,
-            ContainerUrl: grant.ContainerUrl, SasToken: grant.SasToken));
+            organization.Id, camera.Id, region, grant.Kind, expiresAt, renewAt, publicKey,
+            ContainerUrl: grant.ContainerUrl, SasToken: grant.SasToken, AccessKeyId: grant.AccessKeyId, SecretAccessKey: grant.SecretAccessKey,
+            SessionToken: grant.SessionToken, Bucket: grant.Bucket, Url: grant.Url, Prefix: grant.Prefix, PutUrls: grant.PutUrls));
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CloudStore.Contracts;
 using CloudStore.Functions.Segments;
 using CloudStore.Hosting;
 using Microsoft.Data.Sqlite;
@@ -10,14 +11,18 @@ namespace CloudStore.Functions.Regional;
 /// <summary>The configured regions: each one's storage and index, opened on first use.</summary>
 public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptions<TlsOptions> tls)
 {
-    readonly ConcurrentDictionary<string, CameraStorage> _storage = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, ICameraStorage> _storage = new(StringComparer.Ordinal);
 
     public IEnumerable<string> Configured => options.Value.Keys;
 
     public bool IsConfigured(string region) => options.Value.ContainsKey(region);
 
-    public CameraStorage Storage(string region) =>
-        _storage.GetOrAdd(region, r => CameraStorage.Create(Region(r).Storage, tls.Value.CaCertificateFile));
+    public ICameraStorage Storage(string region) => _storage.GetOrAdd(region, r => Region(r).Storage switch
+    {
+        { Kind: CredentialsResponse.AzureBlob } azure => AzureCameraStorage.Create(azure, tls.Value.CaCertificateFile),
+        { Kind: CredentialsResponse.S3 } s3 => S3CameraStorage.Create(s3, tls.Value.CaCertificateFile),
+        var other => throw new InvalidOperationException($"Region '{r}': unknown storage kind '{other.Kind}' (azure-blob or s3)."),
+    });
 
     public IndexDbContext OpenIndex(string region) =>
         new(new DbContextOptionsBuilder<IndexDbContext>().UseSqlite(Region(region).Index.ConnectionString).Options);

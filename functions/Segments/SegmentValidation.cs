@@ -107,6 +107,9 @@ public static partial class SegmentValidation
         }
     }
 
+    /// <summary>Whether <paramref name="name"/> is a name a camera may create: under keys/, init/ or segments/.</summary>
+    public static bool IsCameraObjectName(string? name) => IsObjectName(name, "keys/") || IsObjectName(name, "init/") || IsObjectName(name, "segments/");
+
     static bool IsObjectName(string? name, string prefix) =>
         name is not null && name.StartsWith(prefix, StringComparison.Ordinal) && !name.Contains("..", StringComparison.Ordinal)
         && ObjectNamePattern().IsMatch(name[prefix.Length..]);

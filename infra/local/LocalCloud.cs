@@ -3,7 +3,11 @@ using System.Globalization;
 namespace CloudStore.LocalStack;
 
 /// <summary>Where the stack keeps its state and which ports it uses (0: any free port).</summary>
-public sealed record LocalCloudOptions(string StateFolder, bool PersistentStorage, int FunctionsPort = 0, int KeyServerPort = 0, int PlayerPort = 0, int AzuritePort = 0);
+public sealed record LocalCloudOptions(string StateFolder, bool PersistentStorage, int FunctionsPort = 0, int KeyServerPort = 0, int PlayerPort = 0, int AzuritePort = 0, int S3Port = 0)
+{
+    /// <summary>Regions stored in S3 (the local S3 server); the others in Azure Blob storage (Azurite). N. Virginia is on AWS.</summary>
+    public IReadOnlyList<string> S3Regions { get; init; } = [Contracts.Regions.UsVirginia];
+}
 
 /// <summary>
 /// The whole local stack on HTTPS loopback: Azurite (one account per region), the functions, the key
@@ -24,6 +28,8 @@ public sealed class LocalCloud : IAsyncDisposable
     public CertificateFiles Certificates { get; }
 
     public Azurite Azurite { get; private set; } = null!;
+
+    public S3Server S3 { get; private set; } = null!;
 
     public Uri FunctionsUrl { get; private set; } = null!;
 
@@ -77,6 +83,8 @@ public sealed class LocalCloud : IAsyncDisposable
         var logs = Logs;
         Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
         _parts.Add(Azurite);
+        S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
+        _parts.Add(S3);
 
         FunctionsUrl = Loopback(Options.FunctionsPort);
         KeyServerUrl = Loopback(Options.KeyServerPort);
@@ -114,12 +122,27 @@ public sealed class LocalCloud : IAsyncDisposable
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
         };
 
-        // The region catalogue: every region its own storage account and its own index database.
+        // The region catalogue: every region its own storage (an Azurite account, or a bucket on the
+        // S3 server) and its own index database.
         foreach (var account in Azurite.Accounts)
         {
-            settings[$"Regions__{account.Region}__Storage__Kind"] = "azure-blob";
-            settings[$"Regions__{account.Region}__Storage__ConnectionString"] = account.ConnectionString;
-            settings[$"Regions__{account.Region}__Index__ConnectionString"] = $"Data Source={IndexDatabase(account.Region)}";
+            var region = account.Region;
+            if (Options.S3Regions.Contains(region))
+            {
+                settings[$"Regions__{region}__Storage__Kind"] = "s3";
+                settings[$"Regions__{region}__Storage__ServiceUrl"] = S3.Url.ToString();
+                settings[$"Regions__{region}__Storage__Bucket"] = S3Server.BucketName(region);
+                settings[$"Regions__{region}__Storage__AccessKeyId"] = S3Server.AccessKeyId;
+                settings[$"Regions__{region}__Storage__SecretAccessKey"] = S3Server.SecretAccessKey;
+                settings[$"Regions__{region}__Storage__GrantMode"] = "presigned";
+            }
+            else
+            {
+                settings[$"Regions__{region}__Storage__Kind"] = "azure-blob";
+                settings[$"Regions__{region}__Storage__ConnectionString"] = account.ConnectionString;
+            }
+
+            settings[$"Regions__{region}__Index__ConnectionString"] = $"Data Source={IndexDatabase(region)}";
         }
 
         return settings;

@@ -2,8 +2,14 @@ using System.Text.Json.Serialization;
 
 namespace CloudStore.Contracts;
 
-/// <summary>A device asks for upload credentials for one of its cameras.</summary>
-public sealed record CredentialsRequest(Guid CameraId);
+/// <summary>
+/// A device asks for upload credentials for one of its cameras. Where the region grants per object
+/// (S3 without STS), it names the objects it is about to create (at most <see cref="MaxObjectNames"/>).
+/// </summary>
+public sealed record CredentialsRequest(Guid CameraId, IReadOnlyList<string>? ObjectNames = null)
+{
+    public const int MaxObjectNames = 100;
+}
 
 /// <summary>The organisation's current RSA-2048 public key in a region (SubjectPublicKeyInfo, base64).</summary>
 public sealed record PublicKeyResponse(string KeyId, int Version, string PublicKey);
@@ -11,7 +17,8 @@ public sealed record PublicKeyResponse(string KeyId, int Version, string PublicK
 /// <summary>
 /// A grant to create new objects in one camera's storage, and nothing else, until <see cref="ExpiresAt"/>.
 /// For Azure: <see cref="ContainerUrl"/> plus the SAS query <see cref="SasToken"/> (create-only).
-/// For S3: the access key triple, bucket, endpoint and prefix the camera writes under.
+/// For S3: either <see cref="PutUrls"/> (a presigned URL per requested object name) or the access key
+/// triple, bucket, endpoint and prefix the camera writes under. Every S3 PUT must send <c>If-None-Match: *</c>.
 /// </summary>
 public sealed record CredentialsResponse(
     Guid OrganizationId,
@@ -28,7 +35,8 @@ public sealed record CredentialsResponse(
     [property: JsonPropertyName("sessionToken")] string? SessionToken = null,
     string? Bucket = null,
     string? Url = null,
-    string? Prefix = null)
+    string? Prefix = null,
+    IReadOnlyDictionary<string, string>? PutUrls = null)
 {
     public const string AzureBlob = "azure-blob";
     public const string S3 = "s3";

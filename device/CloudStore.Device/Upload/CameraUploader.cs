@@ -243,6 +243,21 @@ public sealed class CameraUploader : IDisposable
     async Task UploadAsync(CacheItem item, CancellationToken cancellationToken)
     {
         var grant = await GrantAsync(cancellationToken);
+        if (grant.StorageKind == CredentialsResponse.S3)
+        {
+            await PutPresignedAsync(item, grant, cancellationToken);
+        }
+        else
+        {
+            await PutBlobAsync(item, grant, cancellationToken);
+        }
+
+        _cache.MarkUploaded(item);
+        Stats.AddUploaded(item.Stored.Size);
+    }
+
+    async Task PutBlobAsync(CacheItem item, CredentialsResponse grant, CancellationToken cancellationToken)
+    {
         var blob = new BlobClient(
             new Uri($"{grant.ContainerUrl}/{item.Stored.ObjectName}?{grant.SasToken}"),
             new BlobClientOptions { Transport = new HttpClientTransport(_storageHttp), Retry = { MaxRetries = 0 } });
@@ -260,9 +275,36 @@ public sealed class CameraUploader : IDisposable
         {
             // Stored by an earlier attempt whose answer was lost; the index checks its size.
         }
+    }
 
-        _cache.MarkUploaded(item);
-        Stats.AddUploaded(item.Stored.Size);
+    /// <summary>S3 without STS: a presigned PUT per object, asked for in batches of the next names in the cache.</summary>
+    async Task PutPresignedAsync(CacheItem item, CredentialsResponse grant, CancellationToken cancellationToken)
+    {
+        if (grant.PutUrls?.ContainsKey(item.Stored.ObjectName) != true)
+        {
+            var names = _cache.Items().Where(i => !i.Uploaded).Select(i => i.Stored.ObjectName).Take(CredentialsRequest.MaxObjectNames).ToList();
+            if (!names.Contains(item.Stored.ObjectName))
+            {
+                names[^1] = item.Stored.ObjectName;
+            }
+
+            _grant = grant = await _client.CredentialsAsync(_identity, _options.CameraId, cancellationToken, names);
+        }
+
+        await using var body = new ThrottledStream(_cache.OpenContent(item), _bandwidth);
+        using var request = new HttpRequestMessage(HttpMethod.Put, grant.PutUrls![item.Stored.ObjectName]) { Content = new StreamContent(body) };
+        request.Content.Headers.ContentLength = item.Stored.Size;
+        request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+        using var response = await _storageHttp.SendAsync(request, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.PreconditionFailed)
+        {
+            return; // Stored by an earlier attempt whose answer was lost; the index checks its size.
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new RequestFailedException((int)response.StatusCode, $"S3 answered {(int)response.StatusCode} to a PUT.");
+        }
     }
 
     async Task IndexUploadedAsync(CancellationToken cancellationToken)

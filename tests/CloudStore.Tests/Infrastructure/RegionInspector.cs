@@ -13,22 +13,41 @@ namespace CloudStore.Tests.Infrastructure;
 
 /// <summary>
 /// The test's privileged view of a region, as an operator of the platform has it: the storage account
-/// with its key, the index database file and the key store folder. Used only to check what the system
-/// stored; the system under test never gets these powers through it.
+/// with its key (Azure) or the S3 server's data folder, the index database file and the key store
+/// folder. Used only to check what the system stored; the system under test never gets these powers.
 /// </summary>
 public sealed class RegionInspector(LocalCloud cloud, string region)
 {
+    const string S3ObjectSuffix = "._S3rver_object";
+
+    public bool IsS3 { get; } = cloud.Options.S3Regions.Contains(region);
+
     public BlobServiceClient Storage { get; } = new(cloud.Azurite.Account(region).ConnectionString, new BlobClientOptions
     {
         Transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(cloud.Certificates.CaCertificate))),
     });
 
-    public BlobContainerClient Container(Guid cameraId) => Storage.GetBlobContainerClient(CameraStorage.ContainerName(cameraId));
+    public BlobContainerClient Container(Guid cameraId) => Storage.GetBlobContainerClient(CameraLayout.Name(cameraId));
 
-    /// <summary>Every blob of the camera with its ETag: a fingerprint of the camera's storage.</summary>
+    /// <summary>The S3 server's files of one camera (s3rver keeps each object as KEY._S3rver_object).</summary>
+    string S3Folder(Guid cameraId) => Path.Combine(cloud.Options.StateFolder, "s3", S3Server.BucketName(region), CameraLayout.Name(cameraId));
+
+    /// <summary>Every object of the camera with a fingerprint of its content: a fingerprint of the camera's storage.</summary>
     public async Task<SortedDictionary<string, string>> BlobsAsync(Guid cameraId)
     {
         var blobs = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (IsS3)
+        {
+            var folder = S3Folder(cameraId);
+            foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*" + S3ObjectSuffix, SearchOption.AllDirectories) : [])
+            {
+                var name = Path.GetRelativePath(folder, file)[..^S3ObjectSuffix.Length].Replace('\\', '/');
+                blobs[name] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(file)));
+            }
+
+            return blobs;
+        }
+
         var container = Container(cameraId);
         if (!await container.ExistsAsync())
         {
@@ -43,8 +62,13 @@ public sealed class RegionInspector(LocalCloud cloud, string region)
         return blobs;
     }
 
-    public async Task<byte[]> DownloadAsync(Guid cameraId, string objectName) =>
-        (await Container(cameraId).GetBlobClient(objectName).DownloadContentAsync()).Value.Content.ToArray();
+    public async Task<byte[]> DownloadAsync(Guid cameraId, string objectName) => IsS3
+        ? await File.ReadAllBytesAsync(Path.Combine(S3Folder(cameraId), objectName) + S3ObjectSuffix)
+        : (await Container(cameraId).GetBlobClient(objectName).DownloadContentAsync()).Value.Content.ToArray();
+
+    /// <summary>Whether the region's storage holds anything of the camera.</summary>
+    public async Task<bool> HasAnythingOfAsync(Guid cameraId) =>
+        IsS3 ? Directory.Exists(S3Folder(cameraId)) : await Container(cameraId).ExistsAsync();
 
     /// <summary>The region's index, read-only.</summary>
     public IndexDbContext Index() =>

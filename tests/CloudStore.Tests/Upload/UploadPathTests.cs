@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using CloudStore.Device;
@@ -17,16 +18,20 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
 {
     readonly string _cache = Directory.CreateTempSubdirectory("cloudstore-cache-").FullName;
 
-    [Fact]
-    public async Task Upload_RealSegments_AllIndexed_StoredAsCiphertextThatDecryptsToTheOriginalBytes()
+    /// <summary>Frankfurt is stored in Azure Blob storage (Azurite), N. Virginia in S3 (the signature-checking S3 server).</summary>
+    public static TheoryData<string> StorageKinds => [Regions.EuFrankfurt, Regions.UsVirginia];
+
+    [Theory]
+    [MemberData(nameof(StorageKinds))]
+    public async Task Upload_RealSegments_AllIndexed_StoredAsCiphertextThatDecryptsToTheOriginalBytes(string region)
     {
-        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, region);
         using var camera = await tenant.AddCameraAsync();
         using var uploader = Uploader(camera);
 
         await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
 
-        var frankfurt = new RegionInspector(stack.Cloud, Regions.EuFrankfurt);
+        var frankfurt = new RegionInspector(stack.Cloud, region);
         var rows = await frankfurt.SegmentsAsync(camera.CameraId);
         Assert.Equal(video.Segments.Count, uploader.Stats.Indexed);
         Assert.Equal(Enumerable.Range(0, video.Segments.Count).Select(i => (long)i), rows.Select(r => r.Sequence));
@@ -51,24 +56,22 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
         Assert.Equal(await File.ReadAllBytesAsync(video.Segments[0].InitPath), initPlain);
     }
 
-    [Fact]
-    public async Task Upload_OrganisationHomedInFrankfurt_LeavesNothingInAnyOtherRegion()
+    [Theory]
+    [MemberData(nameof(StorageKinds))]
+    public async Task Upload_OrganisationHomedInARegion_LeavesNothingInAnyOtherRegion(string home)
     {
-        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, home);
         using var camera = await tenant.AddCameraAsync();
         using var uploader = Uploader(camera);
 
         await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
 
-        Assert.NotEmpty(await new RegionInspector(stack.Cloud, Regions.EuFrankfurt).BlobsAsync(camera.CameraId));
-        Assert.True(new RegionInspector(stack.Cloud, Regions.EuFrankfurt).HasKeysOf(tenant.OrganizationId));
-        foreach (var region in Regions.All.Where(r => r != Regions.EuFrankfurt))
+        Assert.NotEmpty(await new RegionInspector(stack.Cloud, home).BlobsAsync(camera.CameraId));
+        Assert.True(new RegionInspector(stack.Cloud, home).HasKeysOf(tenant.OrganizationId));
+        foreach (var region in Regions.All.Where(r => r != home))
         {
             var inspector = new RegionInspector(stack.Cloud, region);
-            await foreach (var container in inspector.Storage.GetBlobContainersAsync())
-            {
-                Assert.NotEqual($"cam-{camera.CameraId:N}", container.Name);
-            }
+            Assert.False(await inspector.HasAnythingOfAsync(camera.CameraId), region);
 
             await using var index = inspector.Index();
             Assert.False(index.Segments.Any(s => s.OrganizationId == tenant.OrganizationId), region);
@@ -119,6 +122,53 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
 
         Assert.Equal(before, await FingerprintAsync(london, cameraA.CameraId, cameraB.CameraId));
         Assert.Equal([1, 2, 3], await london.DownloadAsync(cameraA.CameraId, "segments/000000000000.m4s"));
+    }
+
+    [Fact]
+    public async Task S3Grant_IsCreateOnlyForItsOwnObjects_EverythingElseRefusedAndNothingChanged()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.UsVirginia);
+        using var cameraA = await tenant.AddCameraAsync();
+        using var cameraB = await tenant.AddCameraAsync();
+        using (var uploader = Uploader(cameraB))
+        {
+            await uploader.RunAsync(new VideoSource.Folder(video.Playlist), Timeout());
+        }
+
+        string[] names = ["segments/000000000000.m4s", "segments/000000000001.m4s"];
+        var grant = await cameraA.Client.CredentialsAsync(cameraA.Identity, cameraA.CameraId, CancellationToken.None, names);
+        var url = grant.PutUrls![names[0]];
+        using var first = await S3Put(url, [1, 2, 3]);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var virginia = new RegionInspector(stack.Cloud, Regions.UsVirginia);
+        var before = await FingerprintAsync(virginia, cameraA.CameraId, cameraB.CameraId);
+        var other = grant.PutUrls[names[1]];
+
+        var attempts = new Dictionary<string, HttpResponseMessage>
+        {
+            ["write under camera B"] = await S3Put(url.Replace($"cam-{cameraA.CameraId:N}", $"cam-{cameraB.CameraId:N}", StringComparison.Ordinal), [9]),
+            ["read"] = await Send(HttpMethod.Get, url),
+            ["list"] = await Send(HttpMethod.Get, url[..url.IndexOf("/cam-", StringComparison.Ordinal)] + "?list-type=2&prefix=cam-&" + url[(url.IndexOf('?', StringComparison.Ordinal) + 1)..]),
+            ["delete"] = await Send(HttpMethod.Delete, url),
+            ["overwrite"] = await S3Put(url, [4, 5, 6]),
+            ["overwrite without the create-only condition"] = await S3Put(url, [4, 5, 6], createOnly: false),
+            ["another name with this URL's signature"] = await S3Put(url.Replace("000000000000", "000000000099", StringComparison.Ordinal), [7]),
+            ["tampered expiry"] = await S3Put(Regex.Replace(other, "X-Amz-Expires=[0-9]+", "X-Amz-Expires=604000"), [7]),
+            ["condition dropped from the signature"] = await S3Put(other.Replace("X-Amz-SignedHeaders=host%3Bif-none-match", "X-Amz-SignedHeaders=host", StringComparison.Ordinal), [7], createOnly: false),
+            ["anonymous"] = await S3Put(other[..other.IndexOf('?', StringComparison.Ordinal)], [7], createOnly: false),
+            ["expired"] = await S3Put(await ExpiredS3UrlAsync(cameraA.CameraId, names[1]), [7]),
+        };
+
+        foreach (var (attempt, response) in attempts)
+        {
+            // A signature that does not cover the request is 403; a create over an existing object is 412.
+            var expected = attempt == "overwrite" ? HttpStatusCode.PreconditionFailed : HttpStatusCode.Forbidden;
+            Assert.True(response.StatusCode == expected, $"{attempt}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            response.Dispose();
+        }
+
+        Assert.Equal(before, await FingerprintAsync(virginia, cameraA.CameraId, cameraB.CameraId));
+        Assert.Equal([1, 2, 3], await virginia.DownloadAsync(cameraA.CameraId, names[0]));
     }
 
     [Fact]
@@ -199,11 +249,37 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     /// <summary>A grant as the control plane makes it, but issued two hours ago for one hour.</summary>
     async Task<string> ExpiredGrantAsync(Guid cameraId)
     {
-        var storage = CloudStore.Functions.Regional.CameraStorage.Create(
+        var storage = CloudStore.Functions.Regional.AzureCameraStorage.Create(
             new CloudStore.Functions.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.UkLondon).ConnectionString },
             stack.Cloud.Certificates.CaCertificate);
         var past = TimeProvider.System.GetUtcNow().AddHours(-2);
-        return (await storage.GrantCreateOnlyAsync(cameraId, past, past.AddHours(1), CancellationToken.None)).SasToken;
+        return (await storage.GrantCreateOnlyAsync(cameraId, past, past.AddHours(1), CancellationToken.None)).SasToken!;
+    }
+
+    /// <summary>A presigned URL as the control plane makes it, but expired an hour ago.</summary>
+    async Task<string> ExpiredS3UrlAsync(Guid cameraId, string name)
+    {
+        var storage = CloudStore.Functions.Regional.S3CameraStorage.Create(new CloudStore.Functions.Regional.RegionStorageOptions
+        {
+            Kind = CredentialsResponse.S3,
+            ServiceUrl = stack.Cloud.S3.Url.ToString(),
+            Bucket = CloudStore.LocalStack.S3Server.BucketName(Regions.UsVirginia),
+            AccessKeyId = CloudStore.LocalStack.S3Server.AccessKeyId,
+            SecretAccessKey = CloudStore.LocalStack.S3Server.SecretAccessKey,
+        }, stack.Cloud.Certificates.CaCertificate);
+        var past = TimeProvider.System.GetUtcNow().AddHours(-2);
+        return (await storage.GrantAsync(cameraId, [name], past, past.AddHours(1), CancellationToken.None)).PutUrls![name];
+    }
+
+    async Task<HttpResponseMessage> S3Put(string url, byte[] body, bool createOnly = true)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(body) };
+        if (createOnly)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+        }
+
+        return await Http().SendAsync(request);
     }
 
     static string WithLaterExpiry(string sas)

@@ -4,35 +4,30 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Sas;
 using CloudStore.Contracts;
-using CloudStore.Hosting;
 
 namespace CloudStore.Functions.Regional;
 
-/// <summary>The region's storage did not answer (down, or unreachable): the request may be retried.</summary>
-public sealed class StorageUnavailableException(Exception inner) : DependencyUnavailableException("The region's storage is unavailable.", inner);
-
-/// <summary>A short-lived, create-only grant on one camera's storage.</summary>
-public sealed record StorageGrant(string ContainerUrl, string SasToken);
-
 /// <summary>
-/// One region's object storage as the control plane uses it: each camera has its own container
-/// (<c>cam-{camera id}</c>), so a container-scoped grant is a camera-scoped grant. The control plane
-/// creates containers and reads object sizes and wrapped keys; it never reads media.
+/// A region's Azure Blob storage: each camera has its own container (<c>cam-{camera id}</c>), so a
+/// container-scoped SAS is a camera-scoped grant.
 /// </summary>
-public sealed class CameraStorage(BlobServiceClient service)
+public sealed class AzureCameraStorage(BlobServiceClient service) : ICameraStorage
 {
-    public static string ContainerName(Guid cameraId) => $"cam-{cameraId:N}";
+    public static string ContainerName(Guid cameraId) => CameraLayout.Name(cameraId);
 
-    public static CameraStorage Create(RegionStorageOptions options, string? caCertificateFile)
+    public static AzureCameraStorage Create(RegionStorageOptions options, string? caCertificateFile)
     {
-        if (options.Kind != CredentialsResponse.AzureBlob || string.IsNullOrEmpty(options.ConnectionString))
+        if (string.IsNullOrEmpty(options.ConnectionString))
         {
-            throw new InvalidOperationException($"Storage kind '{options.Kind}' needs a connection string; only azure-blob is supported so far.");
+            throw new InvalidOperationException("An azure-blob region needs Storage:ConnectionString.");
         }
 
         var transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(caCertificateFile)));
-        return new CameraStorage(new BlobServiceClient(options.ConnectionString, new BlobClientOptions { Transport = transport }));
+        return new AzureCameraStorage(new BlobServiceClient(options.ConnectionString, new BlobClientOptions { Transport = transport }));
     }
+
+    public Task<StorageGrant> GrantAsync(Guid cameraId, IReadOnlyList<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        GrantCreateOnlyAsync(cameraId, now, expiresAt, cancellationToken);
 
     /// <summary>
     /// A SAS that lets its holder create new blobs in the camera's container and nothing else: no read,
@@ -51,7 +46,7 @@ public sealed class CameraStorage(BlobServiceClient service)
             Protocol = SasProtocol.Https,
         };
         sas.SetPermissions(BlobContainerSasPermissions.Create);
-        return new StorageGrant(container.Uri.ToString(), container.GenerateSasUri(sas).Query.TrimStart('?'));
+        return new StorageGrant(CredentialsResponse.AzureBlob, ContainerUrl: container.Uri.ToString(), SasToken: container.GenerateSasUri(sas).Query.TrimStart('?'));
     }
 
     /// <returns>The object's size, or null if it does not exist.</returns>
@@ -81,7 +76,7 @@ public sealed class CameraStorage(BlobServiceClient service)
         return content.Value.Content.ToArray();
     }
 
-    /// <summary>Turns "storage did not answer" into <see cref="StorageUnavailableException"/>, which endpoints answer with 503.</summary>
+    /// <summary>Turns "storage did not answer" into <see cref="StorageUnavailableException"/>, answered with 503.</summary>
     static async Task<T> Guarded<T>(Func<Task<T>> call)
     {
         try

@@ -1,0 +1,74 @@
+// The local S3 server (s3rver, the fork that verifies SigV4 signatures) over HTTPS on loopback.
+// s3rver has no CLI, so the local stack starts it with this script:
+//   node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem BUCKET [BUCKET ...]
+// Buckets are made at start: bucket-level calls (PutBucket, ListObjectsV2) fail s3rver's signature
+// check. Access key and secret are s3rver's fixed account, S3RVER / S3RVER: local only.
+//
+// Two behaviours of real S3 that s3rver lacks are added in front of it, so that the local server is
+// no weaker than the cloud one:
+// - a private bucket: requests without a signature are refused (s3rver serves them);
+// - conditional writes: PutObject with "If-None-Match: *" fails with 412 when the key exists
+//   (S3 has supported this since 2024; CloudStore's upload grants require it, so they are create-only).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import S3rver from '@20minutes/s3rver';
+
+const S3Error = createRequire(import.meta.url)('@20minutes/s3rver/lib/models/error.js');
+
+const [port, directory, cert, key, ...buckets] = process.argv.slice(2);
+if (!port || !directory || !cert || !key || buckets.length === 0) {
+  console.error('usage: node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem BUCKET [BUCKET ...]');
+  process.exit(2);
+}
+
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(port),
+  directory,
+  cert: readFileSync(cert),
+  key: readFileSync(key),
+  allowMismatchedSignatures: false,
+  vhostBuckets: false,
+  silent: false,
+  configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+});
+
+const s3Error = (ctx, status, code, message) => {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+};
+
+// Koa composes its middleware when the server starts listening: this runs before s3rver's routes.
+server.middleware.unshift(async (ctx, next) => {
+  const signed = 'authorization' in ctx.headers || 'X-Amz-Algorithm' in ctx.query || 'Signature' in ctx.query;
+  if (!signed && ctx.method !== 'OPTIONS') {
+    return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
+  }
+
+  if (ctx.method === 'PUT' && ctx.headers['if-none-match'] === '*') {
+    // Checked where the object is stored, so after s3rver has verified the signature.
+    const store = server.store;
+    ctx.store = Object.create(store, {
+      putObject: {
+        value: async (object) => {
+          if (await store.existsObject(object.bucket, object.key)) {
+            throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+          }
+          return store.putObject(object);
+        },
+      },
+    });
+  }
+
+  return next();
+});
+
+await server.run();
+console.log(`s3rver listening on https://127.0.0.1:${port} with buckets ${buckets.join(', ')}`);
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
