@@ -102,11 +102,16 @@ static async Task<int> RunAsync(DeviceClient client, DeviceIdentity identity, Op
     {
         var runs = uploaders.Select(u => u.RunAsync(video, stopping)).ToList();
         var all = Task.WhenAll(runs);
-        while (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2), stopping)) != all)
+        var interval = TimeSpan.FromSeconds(2);
+        var sent = new long[uploaders.Count];
+        while (await Task.WhenAny(all, Task.Delay(interval, stopping)) != all)
         {
-            foreach (var (uploader, id) in uploaders.Zip(options.All("--camera")))
+            foreach (var ((uploader, id), i) in uploaders.Zip(options.All("--camera")).Select((pair, i) => (pair, i)))
             {
-                Console.WriteLine($"camera {id[..8]}: {uploader.Stats}");
+                var bytes = uploader.Stats.BytesUploaded;
+                var megabits = (bytes - sent[i]) * 8 / interval.TotalSeconds / 1e6;
+                sent[i] = bytes;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"camera {id[..8]}: {uploader.Stats}, {megabits:F2} Mbit/s"));
             }
         }
 

@@ -201,6 +201,32 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     }
 
     [Fact]
+    public async Task Upload_AnHourPasses_GrantRenewedBeforeExpiry_DataKeyRotated_NothingLostOrDoubled()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var camera = await tenant.AddCameraAsync();
+        var clock = new TestClock();
+        using var uploader = new CameraUploader(camera.Client, camera.Identity, new UploaderOptions
+        {
+            CameraId = camera.CameraId,
+            CacheFolder = Path.Combine(_cache, "clock"),
+            SegmentLength = SourceVideoFixture.SegmentLength,
+            BackoffBase = TimeSpan.FromMilliseconds(200),
+        }, TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate), clock);
+        var running = uploader.RunAsync(new VideoSource.Generated(Duration: TimeSpan.FromSeconds(8)), Timeout());
+
+        await UploadTestKit.WaitUntilAsync(() => uploader.Stats.Indexed >= 1, "the first segment indexed", running);
+        clock.Advance(TimeSpan.FromMinutes(61));
+        await running;
+
+        var rows = await new RegionInspector(stack.Cloud, Regions.EuFrankfurt).SegmentsAsync(camera.CameraId);
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => (long)i), rows.Select(r => r.Sequence));
+        Assert.True(rows.Select(r => r.KeyId).Distinct().Count() >= 2, "the data key was not rotated after an hour");
+        var grants = await tenant.Administrator.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?action=credentials.issued&actor=device:{camera.Identity.DeviceId}");
+        Assert.True(grants!.Count(g => g.Outcome.StartsWith("success", StringComparison.Ordinal)) >= 2, "the grant was not renewed");
+    }
+
+    [Fact]
     public async Task CameraCli_Run_UploadsAFolderOfSegmentsAndExits()
     {
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
