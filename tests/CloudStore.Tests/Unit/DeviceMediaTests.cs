@@ -61,6 +61,42 @@ public sealed class DeviceMediaTests : IDisposable
         Assert.Equal(third + 1, reopened.NextSequence());
     }
 
+    [Fact]
+    public async Task ThrottledStream_NeverFasterThanTheLimit()
+    {
+        const int bytes = 400_000;
+        const long rate = 200_000;
+        using var limiter = ThrottledStream.CreateLimiter(rate);
+        await using var stream = new ThrottledStream(new MemoryStream(new byte[bytes]), limiter);
+        var started = TimeProvider.System.GetTimestamp();
+
+        await stream.CopyToAsync(Stream.Null);
+
+        // The bucket may start full (one tenth of a second of tokens); everything after must wait for refills.
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        Assert.True(elapsed >= TimeSpan.FromSeconds((bytes - (rate / 10.0)) / rate * 0.95), $"{bytes} bytes in {elapsed.TotalSeconds:F2} s at {rate} B/s");
+    }
+
+    [Fact]
+    public async Task Ffmpeg_VideoFile_CutIntoGopAlignedH264Segments()
+    {
+        var file = Path.Combine(_folder, "clip.mp4");
+        using (var make = System.Diagnostics.Process.Start("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "5", "-c:v", "libx264", file])!)
+        {
+            await make.WaitForExitAsync();
+            Assert.Equal(0, make.ExitCode);
+        }
+
+        var playlist = await Ffmpeg.SegmentToFolderAsync(new VideoSource.File(file), Path.Combine(_folder, "cut"), TimeSpan.FromSeconds(2), CancellationToken.None);
+        var segments = HlsFolder.ReadCompleted(playlist);
+
+        Assert.Equal([2.0, 2.0, 1.0], segments.Select(s => Math.Round(s.Duration.TotalSeconds, 1)));
+        var info = Fmp4Info.FromInitSegment(await File.ReadAllBytesAsync(segments[0].InitPath));
+        Assert.StartsWith("avc1.4d", info.Codec, StringComparison.Ordinal);
+        Assert.Equal((320, 240), (info.Width, info.Height));
+        Assert.All(segments, s => Assert.True(Fmp4Info.LooksLikeMp4(File.ReadAllBytes(s.SegmentPath))));
+    }
+
     static long Segment(StreamCache cache, int size)
     {
         var sequence = cache.NextSequence();

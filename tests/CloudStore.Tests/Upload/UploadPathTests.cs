@@ -246,19 +246,8 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
         Assert.Equal(video.Segments.Count, rows.Count);
     }
 
-    CameraUploader Uploader(StackCamera camera, long cacheBytes = 512L * 1024 * 1024) => new(
-        camera.Client, camera.Identity,
-        new UploaderOptions
-        {
-            CameraId = camera.CameraId,
-            CacheFolder = Path.Combine(_cache, camera.CameraId.ToString("N")),
-            CacheCapacityBytes = cacheBytes,
-            SegmentLength = SourceVideoFixture.SegmentLength,
-            BackoffBase = TimeSpan.FromMilliseconds(200),
-            BackoffMax = TimeSpan.FromSeconds(1),
-        },
-        TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate),
-        TimeProvider.System);
+    CameraUploader Uploader(StackCamera camera) =>
+        UploadTestKit.Uploader(stack.Cloud, camera, Path.Combine(_cache, camera.CameraId.ToString("N")));
 
     /// <summary>Every blob name and ETag of the cameras, as one comparable string.</summary>
     static async Task<string> FingerprintAsync(RegionInspector region, params Guid[] cameras)
