@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -9,21 +10,34 @@ namespace CloudStore.Functions.Regional;
 
 /// <summary>
 /// A region's Azure Blob storage: each camera has its own container (<c>cam-{camera id}</c>), so a
-/// container-scoped SAS is a camera-scoped grant.
+/// container-scoped SAS is a camera-scoped grant. With an Entra ID identity (no account key in our
+/// hands) grants are user-delegation SAS; with an account key, service SAS.
 /// </summary>
-public sealed class AzureCameraStorage(BlobServiceClient service) : ICameraStorage
+public sealed class AzureCameraStorage(BlobServiceClient service, bool userDelegation) : ICameraStorage
 {
     public static string ContainerName(Guid cameraId) => CameraLayout.Name(cameraId);
 
-    public static AzureCameraStorage Create(RegionStorageOptions options, string? caCertificateFile)
+    public static AzureCameraStorage Create(RegionStorageOptions options, string? caCertificateFile, TimeProvider? time = null)
     {
-        if (string.IsNullOrEmpty(options.ConnectionString))
+        var clientOptions = new BlobClientOptions { Transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(caCertificateFile))) };
+        if (!string.IsNullOrEmpty(options.BlobEndpoint))
         {
-            throw new InvalidOperationException("An azure-blob region needs Storage:ConnectionString.");
+            var endpoint = new Uri(options.BlobEndpoint);
+            TokenCredential credential = options.Credential switch
+            {
+                "fake-entra-local" => new FakeEntraIdCredential(endpoint, time ?? TimeProvider.System),
+                "managed-identity" => new Azure.Identity.DefaultAzureCredential(),
+                var other => throw new InvalidOperationException($"Unknown storage credential '{other}'."),
+            };
+            return new AzureCameraStorage(new BlobServiceClient(endpoint, credential, clientOptions), userDelegation: true);
         }
 
-        var transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(caCertificateFile)));
-        return new AzureCameraStorage(new BlobServiceClient(options.ConnectionString, new BlobClientOptions { Transport = transport }));
+        if (string.IsNullOrEmpty(options.ConnectionString))
+        {
+            throw new InvalidOperationException("An azure-blob region needs Storage:BlobEndpoint or Storage:ConnectionString.");
+        }
+
+        return new AzureCameraStorage(new BlobServiceClient(options.ConnectionString, clientOptions), userDelegation: false);
     }
 
     public Task<StorageGrant> GrantAsync(Guid cameraId, IReadOnlyList<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
@@ -46,7 +60,19 @@ public sealed class AzureCameraStorage(BlobServiceClient service) : ICameraStora
             Protocol = SasProtocol.Https,
         };
         sas.SetPermissions(BlobContainerSasPermissions.Create);
-        return new StorageGrant(CredentialsResponse.AzureBlob, ContainerUrl: container.Uri.ToString(), SasToken: container.GenerateSasUri(sas).Query.TrimStart('?'));
+        string token;
+        if (userDelegation)
+        {
+            // Signed with a key Entra ID derives for this window, not with an account key we would have to hold.
+            var key = await Guarded(() => service.GetUserDelegationKeyAsync(sas.StartsOn, sas.ExpiresOn, cancellationToken));
+            token = sas.ToSasQueryParameters(key.Value, service.AccountName).ToString();
+        }
+        else
+        {
+            token = container.GenerateSasUri(sas).Query.TrimStart('?');
+        }
+
+        return new StorageGrant(CredentialsResponse.AzureBlob, ContainerUrl: container.Uri.ToString(), SasToken: token);
     }
 
     /// <returns>The object's size, or null if it does not exist.</returns>

@@ -30,6 +30,15 @@ public sealed class RegionStorageOptions
     /// <summary>Azure: an account-key connection string; grants are service SAS signed with the account key.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// Azure without account keys: the blob endpoint, reached with an Entra ID identity; grants are
+    /// user-delegation SAS. Takes precedence over <see cref="ConnectionString"/>.
+    /// </summary>
+    public string? BlobEndpoint { get; set; }
+
+    /// <summary>With <see cref="BlobEndpoint"/>: <c>managed-identity</c> (Azure) or <c>fake-entra-local</c> (the local emulator only).</summary>
+    public string Credential { get; set; } = "managed-identity";
+
     /// <summary>S3: the endpoint (for a local or S3-compatible server); unset for AWS itself.</summary>
     public string? ServiceUrl { get; set; }
 

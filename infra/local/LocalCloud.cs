@@ -7,6 +7,9 @@ public sealed record LocalCloudOptions(string StateFolder, bool PersistentStorag
 {
     /// <summary>Regions stored in S3 (the local S3 server); the others in Azure Blob storage (Azurite). N. Virginia is on AWS.</summary>
     public IReadOnlyList<string> S3Regions { get; init; } = [Contracts.Regions.UsVirginia];
+
+    /// <summary>Azure regions reached with an Entra ID identity (user-delegation SAS) rather than an account key.</summary>
+    public IReadOnlyList<string> UserDelegationRegions { get; init; } = [Contracts.Regions.UkLondon];
 }
 
 /// <summary>
@@ -135,6 +138,13 @@ public sealed class LocalCloud : IAsyncDisposable
                 settings[$"Regions__{region}__Storage__AccessKeyId"] = S3Server.AccessKeyId;
                 settings[$"Regions__{region}__Storage__SecretAccessKey"] = S3Server.SecretAccessKey;
                 settings[$"Regions__{region}__Storage__GrantMode"] = "presigned";
+            }
+            else if (Options.UserDelegationRegions.Contains(region))
+            {
+                // Entra ID cannot run here; Azurite's --oauth basic takes the tokens of FakeEntraIdCredential.
+                settings[$"Regions__{region}__Storage__Kind"] = "azure-blob";
+                settings[$"Regions__{region}__Storage__BlobEndpoint"] = account.BlobEndpoint.ToString();
+                settings[$"Regions__{region}__Storage__Credential"] = "fake-entra-local";
             }
             else
             {

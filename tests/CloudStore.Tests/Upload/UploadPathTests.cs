@@ -18,8 +18,11 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
 {
     readonly string _cache = Directory.CreateTempSubdirectory("cloudstore-cache-").FullName;
 
-    /// <summary>Frankfurt is stored in Azure Blob storage (Azurite), N. Virginia in S3 (the signature-checking S3 server).</summary>
-    public static TheoryData<string> StorageKinds => [Regions.EuFrankfurt, Regions.UsVirginia];
+    /// <summary>
+    /// The three kinds of storage grant: Frankfurt in Azure with an account key (service SAS), London in
+    /// Azure with an Entra ID identity (user-delegation SAS), N. Virginia in S3 (presigned PUT URLs).
+    /// </summary>
+    public static TheoryData<string> StorageKinds => [Regions.EuFrankfurt, Regions.UkLondon, Regions.UsVirginia];
 
     [Theory]
     [MemberData(nameof(StorageKinds))]
@@ -94,6 +97,7 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
 
         var grantA = await cameraA.Client.CredentialsAsync(cameraA.Identity, cameraA.CameraId, CancellationToken.None);
         var grantB = await cameraB.Client.CredentialsAsync(cameraB.Identity, cameraB.CameraId, CancellationToken.None);
+        Assert.Contains("skoid=", grantA.SasToken, StringComparison.Ordinal); // London's grants are user-delegation SAS.
         using var first = await Put(grantA.ContainerUrl!, "segments/000000000000.m4s", grantA.SasToken!, [1, 2, 3]);
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         var london = new RegionInspector(stack.Cloud, Regions.UkLondon);
