@@ -56,8 +56,11 @@ public static class Ffmpeg
                     arguments.AddRange(["-t", Invariant($"{duration.TotalSeconds}")]);
                 }
 
+                // The clock is the frame's timestamp from the start time, so it agrees with the playlist's
+                // EXT-X-PROGRAM-DATE-TIME whether ffmpeg runs in real time or faster.
                 var font = System.IO.File.Exists(Font) ? $"fontfile={Font}:" : string.Empty;
-                arguments.AddRange(["-vf", $"drawtext={font}text=%{{gmtime}} UTC:fontsize=28:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12"]);
+                var epoch = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
+                arguments.AddRange(["-vf", Invariant($@"drawtext={font}text='%{{pts\:gmtime\:{epoch}}} UTC':fontsize=28:fontcolor=white:box=1:boxcolor=black@0.6:x=12:y=12")]);
                 break;
             case VideoSource.File file:
                 arguments.AddRange(["-i", file.Path, "-an", "-r", Invariant($"{frameRate}")]);
