@@ -1,3 +1,7 @@
+using CloudStore.Device;
+using CloudStore.Device.Media;
+using CloudStore.Device.Upload;
+using QRCoder;
 using CloudStore.Contracts;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -5,8 +9,8 @@ using System.Text.Json;
 
 namespace CloudStore.LocalStack;
 
-/// <summary>The demo organisation and its administrator, made on the first run and kept in the state folder.</summary>
-public sealed record DemoAccount(Guid OrganizationId, string AdministratorEmail, string AdministratorPassword);
+/// <summary>The demo organisation, its administrator (with the authenticator secret) and cameras, made on the first run and kept in the state folder.</summary>
+public sealed record DemoAccount(Guid OrganizationId, string AdministratorEmail, string AdministratorPassword, string AuthenticatorKey, string OtpAuthUri, IReadOnlyList<Guid> CameraIds);
 
 /// <summary><c>./cloudstore demo</c>: the whole stack with a demo organisation, until Ctrl-C.</summary>
 public static class Demo
@@ -18,7 +22,20 @@ public static class Demo
     {
         Console.WriteLine($"Starting the local stack (state in {options.StateFolder}) ...");
         await using var stack = await LocalCloud.StartAsync(options, stopping);
-        var account = await EnsureDemoAccountAsync(stack, stopping);
+        var cameraFolder = Path.Combine(options.StateFolder, "demo-camera");
+        using var deviceKey = DeviceKey.LoadOrCreate(Path.Combine(cameraFolder, "device-key.pem"));
+        using var deviceHttp = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate)) { BaseAddress = new Uri(stack.FunctionsUrl, "/api/") };
+        var device = new DeviceClient(deviceHttp, deviceKey, TimeProvider.System);
+        var account = await EnsureDemoAccountAsync(stack, device, Path.Combine(cameraFolder, "device.json"), stopping);
+        var identity = JsonSerializer.Deserialize<DeviceIdentity>(await File.ReadAllTextAsync(Path.Combine(cameraFolder, "device.json"), stopping))!;
+        using var storageHandler = TrustedHttp.CreateHandler(stack.Certificates.CaCertificate);
+        var uploaders = account.CameraIds.Select(id => new CameraUploader(device, identity, new UploaderOptions
+        {
+            CameraId = id,
+            CacheFolder = Path.Combine(cameraFolder, "cache", id.ToString("N")),
+            DeleteSourceFiles = true,
+        }, storageHandler, TimeProvider.System)).ToList();
+        var uploads = uploaders.Select(u => RunCameraAsync(u, stopping)).ToList();
 
         Console.WriteLine($$"""
 
@@ -29,32 +46,63 @@ public static class Demo
               Azurite blobs https://127.0.0.1:{{stack.Azurite.Port}}/  (one account per region: {{string.Join(", ", stack.Azurite.Accounts.Select(a => a.Name))}})
               Local CA      {{stack.Certificates.CaCertificate}}  (trust it in your client, e.g. curl --cacert)
 
-            Demo organisation {{account.OrganizationId}}
+            Demo organisation {{account.OrganizationId}} (recordings in {{DemoSetup.Region}})
               administrator {{account.AdministratorEmail}}
               password      {{account.AdministratorPassword}}
-              Two-step verification is required for administrators: the first sign-in enrols an authenticator app.
-              Try:  curl --cacert {{stack.Certificates.CaCertificate}} -H 'Content-Type: application/json' \
-                      -d '{"email":"{{account.AdministratorEmail}}","password":"…"}' {{stack.FunctionsUrl}}api/auth/sign-in
+              authenticator {{account.OtpAuthUri}}
+            {{Qr(account.OtpAuthUri)}}
+              Add the authenticator to your phone (scan the code above), or compute codes from its secret.
+              Two cameras ({{string.Join(", ", account.CameraIds)}}) upload generated video with a UTC clock,
+              in 4-second encrypted segments, to {{DemoSetup.Region}}.
 
             Logs in {{Path.Combine(options.StateFolder, "logs")}}. Press Ctrl-C to stop.
             """);
 
         try
         {
-            await Task.Delay(Timeout.Infinite, stopping);
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), stopping);
+                Console.WriteLine(string.Join("  |  ", uploaders.Select((u, i) => $"camera {i + 1}: {u.Stats}")));
+            }
         }
         catch (OperationCanceledException)
         {
             Console.WriteLine("Stopping ...");
         }
 
+        await Task.WhenAll(uploads);
+        uploaders.ForEach(u => u.Dispose());
         return 0;
     }
 
-    static async Task<DemoAccount> EnsureDemoAccountAsync(LocalCloud stack, CancellationToken cancellationToken)
+    /// <summary>One simulated camera until the demo stops; a failure is reported, not fatal to the demo.</summary>
+    static async Task RunCameraAsync(CameraUploader uploader, CancellationToken stopping)
+    {
+        try
+        {
+            await uploader.RunAsync(new VideoSource.Generated(), stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"A simulated camera stopped: {e.Message}");
+        }
+    }
+
+    static string Qr(string text)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.L);
+        return new AsciiQRCode(data).GetGraphicSmall();
+    }
+
+    static async Task<DemoAccount> EnsureDemoAccountAsync(LocalCloud stack, DeviceClient device, string identityFile, CancellationToken cancellationToken)
     {
         var file = Path.Combine(stack.Options.StateFolder, "demo-account.json");
-        if (File.Exists(file) && JsonSerializer.Deserialize<DemoAccount>(await File.ReadAllTextAsync(file, cancellationToken)) is { } existing)
+        if (File.Exists(file) && File.Exists(identityFile) && JsonSerializer.Deserialize<DemoAccount>(await File.ReadAllTextAsync(file, cancellationToken)) is { } existing)
         {
             return existing;
         }
@@ -67,7 +115,10 @@ public static class Demo
         {
             var output = await RunFunctionsCommandAsync(stack, ["provision", "--name", "Demo Organisation", "--admin-email", AdministratorEmail, "--admin-password-file", passwordFile], cancellationToken);
             using var ids = JsonDocument.Parse(output);
-            var account = new DemoAccount(ids.RootElement.GetProperty("organizationId").GetGuid(), AdministratorEmail, password);
+            using var administrator = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate)) { BaseAddress = stack.FunctionsUrl };
+            var (authenticatorKey, otpAuthUri) = await DemoSetup.EnrolAdministratorAsync(administrator, AdministratorEmail, password, cancellationToken);
+            var cameras = await DemoSetup.AddCamerasAsync(administrator, device, identityFile, cancellationToken);
+            var account = new DemoAccount(ids.RootElement.GetProperty("organizationId").GetGuid(), AdministratorEmail, password, authenticatorKey, otpAuthUri, cameras);
             PrivateFile.Write(file, JsonSerializer.Serialize(account));
             return account;
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using CloudStore.LocalStack;
 using CloudStore.Contracts;
 using CloudStore.Functions.Audit;
 using CloudStore.Tests.Infrastructure;

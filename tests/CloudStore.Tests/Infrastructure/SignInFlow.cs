@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using CloudStore.LocalStack;
 using CloudStore.Contracts;
 using Xunit;
 

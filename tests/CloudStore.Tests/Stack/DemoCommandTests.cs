@@ -73,6 +73,16 @@ public sealed class DemoCommandTests : IDisposable
             lock (output)
             {
                 Assert.Contains("admin@demo.cloudstore.test", output.ToString(), StringComparison.Ordinal);
+                Assert.Contains("otpauth://totp/CloudStore:", output.ToString(), StringComparison.Ordinal);
+            }
+
+            // Both simulated cameras record: within a minute each has segments in the region's index.
+            var account = System.Text.Json.JsonSerializer.Deserialize<DemoAccount>(await File.ReadAllTextAsync(Path.Combine(_state, "demo-account.json")))!;
+            var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
+            while (await IndexedCamerasAsync() < account.CameraIds.Count)
+            {
+                Assert.True(TimeProvider.System.GetUtcNow() < deadline, "The demo's cameras indexed no segments within a minute:\n" + output);
+                await Task.Delay(1000);
             }
 
             using (var kill = Process.Start("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)]))
@@ -103,6 +113,21 @@ public sealed class DemoCommandTests : IDisposable
                 }
             }
         }
+    }
+
+    async Task<int> IndexedCamerasAsync()
+    {
+        var database = Path.Combine(_state, "functions", "index", DemoSetup.Region + ".db");
+        if (!File.Exists(database))
+        {
+            return 0;
+        }
+
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(DISTINCT CameraId) FROM Segments";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Processes whose command line names the demo's state folder (Azurite, hosts are started with paths in it).</summary>

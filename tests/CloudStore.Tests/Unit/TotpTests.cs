@@ -1,5 +1,5 @@
 using System.Text;
-using CloudStore.Tests.Infrastructure;
+using CloudStore.LocalStack;
 using Xunit;
 
 namespace CloudStore.Tests.Unit;

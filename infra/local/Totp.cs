@@ -2,10 +2,10 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace CloudStore.Tests.Infrastructure;
+namespace CloudStore.LocalStack;
 
 /// <summary>
-/// What an authenticator app does (RFC 6238, HMAC-SHA1, 30 s, 6 digits), so tests can sign in the way a
+/// What an authenticator app does (RFC 6238, HMAC-SHA1, 30 s, 6 digits), so the demo and the tests can sign in the way a
 /// person does. Checked against the RFC's own test vector in TotpTests.
 /// </summary>
 public static class Totp
