@@ -5,6 +5,7 @@ using CloudStore.Functions.Credentials;
 using CloudStore.Functions.Data;
 using CloudStore.Functions.Devices;
 using CloudStore.Functions.Organizations;
+using CloudStore.Functions.Playback;
 using CloudStore.Functions.Platform;
 using CloudStore.Functions.Regional;
 using CloudStore.Functions.Segments;
@@ -38,6 +39,7 @@ builder.Services.AddDirectory(builder.Configuration);
 builder.AddAuth();
 builder.Services.AddAudit().AddOrganizations().AddDevices();
 builder.Services.AddRegions().AddCredentials(builder.Configuration);
+builder.Services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
@@ -53,6 +55,7 @@ app.MapDevices();
 app.MapAudit();
 app.MapCredentials();
 app.MapSegments();
+app.MapPlayback();
 app.MapOpenApi("/api/openapi/{documentName}.json");
 
 await app.Services.InitializeDirectoryAsync(app.Lifetime.ApplicationStopping);

@@ -13,4 +13,7 @@ public sealed class KeyServerOptions
 
     /// <summary>Folder of the embedded key store: one subfolder per region, each with its own master key.</summary>
     public string KeyStoreRoot { get; set; } = ".local/keyserver/keys";
+
+    /// <summary>The key server's own append-only audit log of unwraps and refusals (SQLite).</summary>
+    public string AuditDatabase { get; set; } = ".local/keyserver/audit.db";
 }

@@ -3,6 +3,7 @@ using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.KeyServer;
 using CloudStore.KeyServer.KeyStores;
+using CloudStore.KeyServer.Unwrap;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
 
@@ -32,7 +33,9 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
     jwt.TokenValidationParameters.RoleClaimType = ClaimNames.Role;
 });
 builder.Services.AddAuthorizationBuilder()
-    .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service));
+    .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service))
+    .AddPolicy(UnwrapEndpoints.RecordingsPolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator, Roles.Operator));
+builder.Services.AddSingleton(new KeyAudit(options.AuditDatabase));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
 
@@ -50,5 +53,6 @@ app.MapGet("/v1/caller", (ClaimsPrincipal user) => TypedResults.Ok(new
     role = user.FindFirstValue(ClaimNames.Role),
 })).RequireAuthorization();
 app.MapPublicKeys();
+app.MapUnwrap();
 
 await app.RunAsync();

@@ -40,6 +40,7 @@ public static class AuditActions
     public const string OrganizationRegionChosen = "organization.region-chosen";
     public const string SubscriptionChanged = "organization.subscription-changed";
     public const string CredentialsIssued = "credentials.issued";
+    public const string PlaylistIssued = "recordings.playlist-issued";
     public const string DeviceCreated = "device.created";
     public const string DeviceEnrolled = "device.enrolled";
     public const string DeviceRevoked = "device.revoked";

@@ -23,6 +23,9 @@ public static class Policies
 
     /// <summary>An enrolled device that is still active.</summary>
     public const string Device = "device";
+
+    /// <summary>People who may see recordings: administrators and operators (viewers may not).</summary>
+    public const string Recordings = "recordings";
 }
 
 public static class AuthServices
@@ -103,6 +106,7 @@ public static class AuthServices
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Administrator, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Administrator))
             .AddPolicy(Policies.Member, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.UserRoles))
+            .AddPolicy(Policies.Recordings, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Administrator, Roles.Operator))
             .AddPolicy(Policies.Device, policy => policy.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Device)
                 .AddRequirements(new ActiveDeviceRequirement()));
         return builder;

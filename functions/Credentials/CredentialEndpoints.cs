@@ -31,6 +31,7 @@ public static class CredentialEndpoints
         services.AddOptions<CredentialOptions>().BindConfiguration(CredentialOptions.Section)
             .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(15) && o.Lifetime <= TimeSpan.FromHours(12), "Credentials:Lifetime must be from 15 minutes to 12 hours.")
             .ValidateOnStart();
+        services.AddOptions<KeyServerOptions>().BindConfiguration(KeyServerOptions.Section);
         var keyServer = configuration.GetSection(KeyServerOptions.Section).Get<KeyServerOptions>() ?? new KeyServerOptions();
         var caFile = configuration[$"{Hosting.TlsOptions.Section}:{nameof(Hosting.TlsOptions.CaCertificateFile)}"];
         services.AddHttpClient<KeyServerClient>(http =>

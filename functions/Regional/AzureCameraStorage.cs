@@ -75,6 +75,35 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
         return new StorageGrant(CredentialsResponse.AzureBlob, ContainerUrl: container.Uri.ToString(), SasToken: token);
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> ReadUrlsAsync(
+        Guid cameraId, IReadOnlyCollection<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        UserDelegationKey? key = userDelegation
+            ? (await Guarded(() => service.GetUserDelegationKeyAsync(now.AddMinutes(-5), expiresAt, cancellationToken))).Value
+            : null;
+        var urls = new Dictionary<string, string>(objectNames.Count, StringComparer.Ordinal);
+        foreach (var name in objectNames)
+        {
+            var sas = new BlobSasBuilder
+            {
+                BlobContainerName = container.Name,
+                BlobName = name,
+                Resource = "b",
+                StartsOn = now.AddMinutes(-5),
+                ExpiresOn = expiresAt,
+                Protocol = SasProtocol.Https,
+            };
+            sas.SetPermissions(BlobSasPermissions.Read);
+            var blob = container.GetBlobClient(name);
+            urls[name] = key is null
+                ? blob.GenerateSasUri(sas).ToString()
+                : new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, service.AccountName) }.ToUri().ToString();
+        }
+
+        return urls;
+    }
+
     /// <returns>The object's size, or null if it does not exist.</returns>
     public async Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken)
     {

@@ -37,6 +37,9 @@ public interface ICameraStorage
     /// <param name="objectNames">The objects the camera is about to create, where the grant is per object (presigned URLs); ignored otherwise.</param>
     Task<StorageGrant> GrantAsync(Guid cameraId, IReadOnlyList<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
+    /// <summary>Short-lived read-only URLs for playback, one per object, straight to the bucket.</summary>
+    Task<IReadOnlyDictionary<string, string>> ReadUrlsAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
     /// <returns>The object's size, or null if it does not exist.</returns>
     Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken);
 

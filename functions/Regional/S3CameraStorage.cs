@@ -88,6 +88,25 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
         return new StorageGrant(CredentialsResponse.S3, PutUrls: urls, Bucket: options.Bucket, Prefix: prefix);
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> ReadUrlsAsync(
+        Guid cameraId, IReadOnlyCollection<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var urls = new Dictionary<string, string>(objectNames.Count, StringComparer.Ordinal);
+        foreach (var name in objectNames)
+        {
+            urls[name] = await s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            {
+                BucketName = options.Bucket,
+                Key = Key(cameraId, name),
+                Verb = HttpVerb.GET,
+                Expires = expiresAt.UtcDateTime,
+                Protocol = options.ServiceUrl?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Protocol.HTTP : Protocol.HTTPS,
+            });
+        }
+
+        return urls;
+    }
+
     public async Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken)
     {
         try

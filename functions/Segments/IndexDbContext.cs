@@ -112,5 +112,8 @@ public sealed class WrappedKeyRow
     /// <summary>Which version of the organisation's RSA key wrapped it.</summary>
     public required string KeyEncryptionKeyId { get; set; }
 
+    /// <summary>The wrapped key itself (RSA-OAEP ciphertext, useless without the key server), so playlists need no storage reads.</summary>
+    public required byte[] Wrapped { get; set; }
+
     public DateTimeOffset IndexedAt { get; set; }
 }

@@ -110,7 +110,7 @@ public static class SegmentEndpoints
                 return Problems.BadRequest("Wrapped key not usable", "The wrapped key is malformed or not wrapped under the organisation's key for its region.");
             }
 
-            newKeys.Add(new WrappedKeyRow { KeyId = keyId, OrganizationId = caller.OrganizationId, CameraId = camera.Id, KeyEncryptionKeyId = name.ToString(), IndexedAt = now });
+            newKeys.Add(new WrappedKeyRow { KeyId = keyId, OrganizationId = caller.OrganizationId, CameraId = camera.Id, KeyEncryptionKeyId = name.ToString(), Wrapped = bytes, IndexedAt = now });
         }
 
         index.WrappedKeys.AddRange(newKeys);

@@ -98,6 +98,7 @@ public sealed class LocalCloud : IAsyncDisposable
         {
             ["KeyServer__TokenIssuer"] = Issuer,
             ["KeyServer__KeyStoreRoot"] = KeyStoreRoot,
+            ["KeyServer__AuditDatabase"] = Path.Combine(Options.StateFolder, "keyserver", "audit.db"),
         }, logs, cancellationToken));
         _parts.Add(await StartHostAsync("player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
         {

@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using CloudStore.KeyServer.KeyStores;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CloudStore.KeyServer.Unwrap;
+
+/// <summary>
+/// Step I: a player sends a wrapped key (as the playlist carried it) with the user's token; the key
+/// server opens it with the organisation's private key and returns the 16-byte AES key, only to an
+/// administrator or operator of the organisation the binding record names. Every unwrap and refusal
+/// is audited.
+/// </summary>
+public static class UnwrapEndpoints
+{
+    public const string RecordingsPolicy = "recordings";
+
+    public static IEndpointRouteBuilder MapUnwrap(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/keys/{keyId}", Unwrap).RequireAuthorization(RecordingsPolicy);
+        app.MapGet("/v1/audit", Query).RequireAuthorization(policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator));
+        return app;
+    }
+
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Unwrap(
+        string keyId, string? wrapped, ClaimsPrincipal user, HttpContext context, IKeyStore keys, KeyAudit audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var organization = user.FindFirstValue(ClaimNames.Organization) ?? "";
+        var subject = user.FindFirstValue(ClaimNames.Subject) ?? "";
+        var source = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        async Task<ProblemHttpResult> RefuseAsync(int status, string reason, string camera, string title)
+        {
+            await audit.WriteAsync(time.GetUtcNow(), organization, subject, source, camera, keyId, "failure:" + reason, cancellationToken);
+            return TypedResults.Problem(title: title, statusCode: status);
+        }
+
+        if (!Guid.TryParseExact(keyId, "N", out var dataKeyId) || string.IsNullOrEmpty(wrapped) || wrapped.Length > 2048)
+        {
+            return await RefuseAsync(StatusCodes.Status400BadRequest, "malformed", "", "Not a wrapped key");
+        }
+
+        BindingRecord record;
+        try
+        {
+            record = await keys.UnwrapAsync(WrappedKey.Parse(Base64UrlEncoder.DecodeBytes(wrapped)), cancellationToken);
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
+        {
+            return await RefuseAsync(StatusCodes.Status400BadRequest, "tampered", "", "The wrapped key cannot be opened");
+        }
+
+        try
+        {
+            var camera = record.CameraId.ToString();
+            if (record.DataKeyId != dataKeyId)
+            {
+                return await RefuseAsync(StatusCodes.Status400BadRequest, "key-id-mismatch", camera, "The wrapped key is not the one named");
+            }
+
+            if (!Guid.TryParse(organization, out var callerOrganization) || callerOrganization != record.OrganizationId)
+            {
+                return await RefuseAsync(StatusCodes.Status403Forbidden, "other-organization", camera, "Not your organisation's recording");
+            }
+
+            await audit.WriteAsync(time.GetUtcNow(), organization, subject, source, camera, keyId, "success", cancellationToken);
+            return TypedResults.File(record.Key.ToArray(), "application/octet-stream");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(record.Key);
+        }
+    }
+
+    static async Task<Ok<IReadOnlyList<KeyAuditEntry>>> Query(ClaimsPrincipal user, KeyAudit audit, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await audit.QueryAsync(user.FindFirstValue(ClaimNames.Organization) ?? "", 1000, cancellationToken));
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using CloudStore.Contracts;
+using CloudStore.Device.Media;
+using CloudStore.Functions.Playback;
+using CloudStore.Tests.Infrastructure;
+using CloudStore.Tests.Upload;
+using Xunit;
+
+namespace CloudStore.Tests.Playback;
+
+/// <summary>Steps H and I on the real stack: timeline, playlist, read URLs straight to storage, key unwrap by the key server.</summary>
+public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture video)
+    : IClassFixture<LocalCloudFixture>, IClassFixture<SourceVideoFixture>, IDisposable
+{
+    readonly string _work = Directory.CreateTempSubdirectory("cloudstore-playback-").FullName;
+
+    public static TheoryData<string> StorageKinds => [Regions.EuFrankfurt, Regions.UkLondon, Regions.UsVirginia];
+
+    [Theory]
+    [MemberData(nameof(StorageKinds))]
+    public async Task Playlist_PlayedByFfmpeg_DecodesToExactlyTheSourceFrames(string region)
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, region);
+        var (cameraId, from, to) = await RecordAsync(tenant);
+        var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
+        var keyServerToken = await KeyServerTokenAsync(tenant);
+
+        // As the web player does: fetch each distinct key from the key server with the user's token.
+        // ffmpeg then reads the keys locally; segments come straight from storage with no token at all.
+        var local = playlist;
+        foreach (Match key in Regex.Matches(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\""))
+        {
+            var file = Path.Combine(_work, Guid.NewGuid().ToString("N") + ".key");
+            await File.WriteAllBytesAsync(file, await UnwrapAsync(key.Groups[1].Value, keyServerToken));
+            local = local.Replace(key.Groups[1].Value, file, StringComparison.Ordinal);
+        }
+
+        var playlistFile = Path.Combine(_work, "playlist.m3u8");
+        await File.WriteAllTextAsync(playlistFile, local);
+
+        Assert.Equal(video.Segments.Count, Regex.Count(playlist, "#EXTINF:"));
+        Assert.Contains("#EXT-X-ENDLIST", playlist, StringComparison.Ordinal);
+        Assert.Equal(await FrameHashesAsync(video.Playlist), await FrameHashesAsync(playlistFile));
+    }
+
+    [Fact]
+    public async Task Timeline_ShowsTheRecordedSpanAndTheGapsAroundIt()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        var (cameraId, from, to) = await RecordAsync(tenant);
+
+        var timeline = await tenant.Administrator.GetFromJsonAsync<TimelineResponse>(
+            $"/api/cameras/{cameraId}/timeline?from={Iso(from.AddMinutes(-1))}&to={Iso(to.AddMinutes(1))}");
+
+        var span = Assert.Single(timeline!.Spans);
+        Assert.Equal(video.Segments.Count, span.Segments);
+        Assert.Equal(from, span.Start, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(to, span.End, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, timeline.Gaps.Count);
+    }
+
+    [Fact]
+    public async Task Unwrap_AttackerSide_ViewerOtherOrganisationWrongAudienceTamperedOrExpiredUrl_AllRefused()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        var (cameraId, from, to) = await RecordAsync(tenant);
+        var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
+        var keyUrl = Regex.Match(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\"").Groups[1].Value;
+        var segmentUrl = playlist.Split('\n').First(l => l.StartsWith("https://", StringComparison.Ordinal) && l.Contains("segments", StringComparison.Ordinal));
+        using var other = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        var viewerToken = await KeyServerTokenForNewUserAsync(tenant, Roles.Viewer);
+        var wrapped = keyUrl[(keyUrl.IndexOf("wrapped=", StringComparison.Ordinal) + 8)..];
+        var tampered = keyUrl.Replace(wrapped, wrapped[..40] + (wrapped[40] == 'A' ? 'B' : 'A') + wrapped[41..], StringComparison.Ordinal);
+
+        Assert.Equal(16, (await UnwrapAsync(keyUrl, await KeyServerTokenAsync(tenant))).Length);
+        Assert.Equal(HttpStatusCode.Forbidden, await UnwrapStatusAsync(keyUrl, viewerToken));
+        Assert.Equal(HttpStatusCode.Forbidden, await UnwrapStatusAsync(keyUrl, await KeyServerTokenAsync(other)));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UnwrapStatusAsync(keyUrl, tenant.Administrator.DefaultRequestHeaders.Authorization!.Parameter!));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UnwrapStatusAsync(keyUrl, null));
+        Assert.Equal(HttpStatusCode.BadRequest, await UnwrapStatusAsync(tampered, await KeyServerTokenAsync(tenant)));
+        using var viewerPlaylist = await GetWithTokenAsync(stack.Cloud.FunctionsUrl, PlaylistUrl(cameraId, from, to), await ApiTokenForNewUserAsync(tenant, Roles.Viewer));
+        Assert.Equal(HttpStatusCode.Forbidden, viewerPlaylist.StatusCode);
+        using var otherPlaylist = await other.Administrator.GetAsync(PlaylistUrl(cameraId, from, to));
+        Assert.Equal(HttpStatusCode.NotFound, otherPlaylist.StatusCode);
+
+        // A read URL is read-only and short-lived: no writes, and no reads once expired.
+        using var http = new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate));
+        using var read = await http.GetAsync(segmentUrl);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var expired = await http.GetAsync(await ExpiredReadUrlAsync(cameraId, new Uri(segmentUrl).AbsolutePath.Split("/segments/")[1]));
+        Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+
+        using var keyAudit = await GetWithTokenAsync(stack.Cloud.KeyServerUrl, "/v1/audit", await KeyServerTokenForNewUserAsync(tenant, Roles.Administrator));
+        var outcomes = await keyAudit.Content.ReadAsStringAsync();
+        Assert.Contains("\"outcome\":\"success\"", outcomes, StringComparison.Ordinal);
+        Assert.Contains("failure:tampered", outcomes, StringComparison.Ordinal);
+        Assert.Contains(cameraId.ToString(), outcomes, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Playlist_24HoursOfFourSecondSegments_Has21600EntriesAndIsWellFormed()
+    {
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var segments = Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
+            start.AddSeconds(4 * i), 4000, $"https://store.test/cam/segments/{i:D12}.m4s?sig=x", new byte[16],
+            $"https://keys.test/v1/keys/{i / 900:D4}", $"https://store.test/cam/init/{i / 900:D4}.mp4?sig=x", new byte[16])).ToList();
+
+        var text = HlsPlaylist.Build(segments, closed: true);
+
+        Assert.Equal(21_600, Regex.Count(text, "#EXTINF:4.000,"));
+        Assert.Equal(21_600, Regex.Count(text, "#EXT-X-PROGRAM-DATE-TIME:"));
+        Assert.Equal(24, Regex.Count(text, "#EXT-X-MAP:"));
+        Assert.DoesNotContain("#EXT-X-DISCONTINUITY", text, StringComparison.Ordinal);
+        Assert.EndsWith("#EXT-X-ENDLIST\n", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Uploads the fixture's segments for a new camera and waits until their time has passed.</summary>
+    async Task<(Guid CameraId, DateTimeOffset From, DateTimeOffset To)> RecordAsync(StackTenant tenant)
+    {
+        using var camera = await tenant.AddCameraAsync();
+        using (var uploader = UploadTestKit.Uploader(stack.Cloud, camera, Path.Combine(_work, camera.CameraId.ToString("N"))))
+        {
+            await uploader.RunAsync(new VideoSource.Folder(video.Playlist), new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        }
+
+        var from = video.Segments[0].StartTime;
+        var to = video.Segments[^1].StartTime + video.Segments[^1].Duration;
+        var wait = to - TimeProvider.System.GetUtcNow() + TimeSpan.FromMilliseconds(200);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait); // The fixture's video was made faster than real time: its end may lie ahead.
+        }
+
+        return (camera.CameraId, from, to);
+    }
+
+    static string Iso(DateTimeOffset time) => Uri.EscapeDataString(time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+
+    static string PlaylistUrl(Guid cameraId, DateTimeOffset from, DateTimeOffset to) => $"/api/cameras/{cameraId}/playlist.m3u8?from={Iso(from)}&to={Iso(to)}";
+
+    async Task<string> KeyServerTokenAsync(StackTenant tenant)
+    {
+        // The sign-in's refresh token is not kept by StackTenant; a new administrator session is simplest.
+        return await KeyServerTokenForNewUserAsync(tenant, Roles.Operator);
+    }
+
+    async Task<string> KeyServerTokenForNewUserAsync(StackTenant tenant, string role) => (await SessionForNewUserAsync(tenant, role, Audiences.KeyServer)).AccessToken;
+
+    async Task<string> ApiTokenForNewUserAsync(StackTenant tenant, string role) => (await SessionForNewUserAsync(tenant, role, Audiences.Api)).AccessToken;
+
+    async Task<TokenResponse> SessionForNewUserAsync(StackTenant tenant, string role, string audience)
+    {
+        var user = new TestUser(Guid.Empty, $"{role}-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), role);
+        (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, role, user.Password))).EnsureSuccessStatusCode();
+        using var client = new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate)) { BaseAddress = stack.Cloud.FunctionsUrl };
+        var tokens = await SignInFlow.SignInAsync(client, user, TimeProvider.System);
+        return (await (await client.PostAsJsonAsync("/api/auth/token", new RefreshRequest(tokens.RefreshToken!, audience))).Content.ReadFromJsonAsync<TokenResponse>())!;
+    }
+
+    async Task<byte[]> UnwrapAsync(string keyUrl, string token)
+    {
+        using var response = await GetWithTokenAsync(null, keyUrl, token);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    async Task<HttpStatusCode> UnwrapStatusAsync(string keyUrl, string? token)
+    {
+        using var response = await GetWithTokenAsync(null, keyUrl, token);
+        return response.StatusCode;
+    }
+
+    async Task<HttpResponseMessage> GetWithTokenAsync(Uri? baseAddress, string url, string? token)
+    {
+        using var client = new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate));
+        if (baseAddress is not null)
+        {
+            client.BaseAddress = baseAddress;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    async Task<string> ExpiredReadUrlAsync(Guid cameraId, string segmentName)
+    {
+        var storage = CloudStore.Functions.Regional.AzureCameraStorage.Create(
+            new CloudStore.Functions.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.EuFrankfurt).ConnectionString },
+            stack.Cloud.Certificates.CaCertificate);
+        var past = TimeProvider.System.GetUtcNow().AddHours(-2);
+        var name = "segments/" + segmentName;
+        return (await storage.ReadUrlsAsync(cameraId, [name], past, past.AddHours(1), CancellationToken.None))[name];
+    }
+
+    /// <summary>ffmpeg's hash of every decoded frame (framemd5), without its header lines.</summary>
+    /// <remarks>Debian's ffmpeg (GnuTLS) does not verify server certificates unless told to, so it needs no CA here.</remarks>
+    static async Task<List<string>> FrameHashesAsync(string playlist)
+    {
+        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[]
+        {
+            "-hide_banner", "-loglevel", "error", "-allowed_extensions", "ALL",
+            "-protocol_whitelist", "file,crypto,data,https,tls,tcp", "-i", playlist, "-map", "0:v", "-f", "framemd5", "-",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var ffmpeg = Process.Start(start)!;
+        var output = await ffmpeg.StandardOutput.ReadToEndAsync();
+        var errors = await ffmpeg.StandardError.ReadToEndAsync();
+        await ffmpeg.WaitForExitAsync();
+        Assert.True(ffmpeg.ExitCode == 0, errors);
+        var frames = output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',')[^1].Trim()).ToList();
+        Assert.NotEmpty(frames);
+        return frames;
+    }
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+}
