@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using CloudStore.Functions.Playback;
+using CloudStore.Functions.Regional;
+
+namespace CloudStore.Bench;
+
+/// <summary>
+/// Measures what the product does per segment and per playlist, on this machine, and prints it next to
+/// the machine's raw crypto speed from <c>openssl speed</c> (run by <c>./cloudstore bench</c> first).
+/// Each figure is the median of several runs after a warm-up.
+/// </summary>
+public static class Bench
+{
+    const int Runs = 7;
+
+    public static async Task<int> Main()
+    {
+        Console.WriteLine($"CloudStore bench on {Environment.ProcessorCount} cores, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC");
+
+        var segment = RandomNumberGenerator.GetBytes(2 * 1024 * 1024); // 4 s at 4 Mbit/s
+        var key = SegmentCipher.NewKey();
+        var iv = SegmentCipher.NewIv();
+        var encrypt = Median(() => SegmentCipher.Encrypt(segment, key, iv));
+        Report("AES-128-CBC encrypt, 2 MiB segment", encrypt, $"{segment.Length / encrypt.TotalSeconds / 1e6:F0} MB/s");
+
+        using var rsa = RSA.Create(2048);
+        var record = new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), key);
+        var wrap = Median(() => WrappedKey.Wrap(record, rsa, "eu-frankfurt/x/v1"));
+        var wrapped = WrappedKey.Wrap(record, rsa, "eu-frankfurt/x/v1");
+        var unwrap = Median(() => wrapped.Unwrap(rsa));
+        Report("RSA-2048 OAEP-SHA256 wrap (camera, once per key)", wrap, $"{1 / wrap.TotalSeconds:F0} /s");
+        Report("RSA-2048 OAEP-SHA256 unwrap (key server, per key)", unwrap, $"{1 / unwrap.TotalSeconds:F0} /s");
+
+        var segments = DaySegments();
+        var build = Median(() => HlsPlaylist.Build(segments, closed: true));
+        var text = HlsPlaylist.Build(segments, closed: true);
+        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text");
+
+        var names = Enumerable.Range(0, 21_600).Select(i => $"segments/{i:D12}.m4s").ToList();
+        var azure = AzureCameraStorage.Create(new RegionStorageOptions
+        {
+            ConnectionString = "DefaultEndpointsProtocol=https;AccountName=bench;AccountKey=" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)) + ";BlobEndpoint=https://127.0.0.1:1/bench;",
+        }, null);
+        var now = TimeProvider.System.GetUtcNow();
+        var azureUrls = await MedianAsync(() => azure.ReadUrlsAsync(Guid.NewGuid(), names, now, now.AddHours(1), CancellationToken.None));
+        Report("Azure read SAS (service SAS) for 21,600 segments", azureUrls, $"{21_600 / azureUrls.TotalSeconds:F0} URLs/s");
+
+        var s3 = S3CameraStorage.Create(new RegionStorageOptions
+        {
+            Kind = CredentialsResponse.S3,
+            ServiceUrl = "https://127.0.0.1:1",
+            Bucket = "bench",
+            AccessKeyId = "BENCH",
+            SecretAccessKey = "BENCH",
+        }, null);
+        var s3Urls = await MedianAsync(() => s3.ReadUrlsAsync(Guid.NewGuid(), names, now, now.AddHours(1), CancellationToken.None));
+        Report("S3 presigned GET for 21,600 segments", s3Urls, $"{21_600 / s3Urls.TotalSeconds:F0} URLs/s");
+        return 0;
+    }
+
+    static List<PlaylistSegment> DaySegments()
+    {
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        return [.. Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
+            start.AddSeconds(4 * i), 4000,
+            $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/segments/{i:D12}.m4s?sv=2021-08-06&se=2026-11-01T01%3A00%3A00Z&sr=b&sp=r&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D",
+            RandomNumberGenerator.GetBytes(16),
+            $"https://keys.example/v1/keys/{i / 900:D32}?wrapped=" + new string('A', 370),
+            $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/init/{i / 900:D4}.mp4?sig=x",
+            RandomNumberGenerator.GetBytes(16)))];
+    }
+
+    static TimeSpan Median(Action action) => MedianAsync(() => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
+
+    static async Task<TimeSpan> MedianAsync(Func<Task> action)
+    {
+        await action();
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < Runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await action();
+            times.Add(watch.Elapsed);
+        }
+
+        times.Sort();
+        return times[Runs / 2];
+    }
+
+    static void Report(string what, TimeSpan median, string rate) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what,-55} {median.TotalMilliseconds,10:F2} ms   {rate}"));
+}
