@@ -38,7 +38,7 @@ public static class Bench
         var segments = DaySegments();
         var build = Median(() => HlsPlaylist.Build(segments, closed: true));
         var text = HlsPlaylist.Build(segments, closed: true);
-        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text");
+        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text, {Gzipped(text) / 1048576.0:F1} MiB gzipped");
 
         var names = Enumerable.Range(0, 21_600).Select(i => $"segments/{i:D12}.m4s").ToList();
         var azure = AzureCameraStorage.Create(new RegionStorageOptions
@@ -60,6 +60,18 @@ public static class Bench
         var s3Urls = await MedianAsync(() => s3.ReadUrlsAsync(Guid.NewGuid(), names, now, now.AddHours(1), CancellationToken.None));
         Report("S3 presigned GET for 21,600 segments", s3Urls, $"{21_600 / s3Urls.TotalSeconds:F0} URLs/s");
         return 0;
+    }
+
+    /// <summary>The size on the wire with the functions host's response compression (gzip, fastest level).</summary>
+    static long Gzipped(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        return buffer.Length;
     }
 
     static List<PlaylistSegment> DaySegments()

@@ -14,6 +14,12 @@ public sealed class KeyServerOptions
     /// <summary>Folder of the embedded key store: one subfolder per region, each with its own master key.</summary>
     public string KeyStoreRoot { get; set; } = ".local/keyserver/keys";
 
+    /// <summary>The web player's origin (scheme, host, port): the only origin browsers may call the key server from.</summary>
+    public string? PlayerOrigin { get; set; }
+
+    /// <summary>Unwraps one user may ask for per minute; a player asks once per data key (an hour of video).</summary>
+    public int UnwrapsPerUserPerMinute { get; set; } = 600;
+
     /// <summary>The key server's own append-only audit log of unwraps and refusals (SQLite).</summary>
     public string AuditDatabase { get; set; } = ".local/keyserver/audit.db";
 }

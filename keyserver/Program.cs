@@ -6,6 +6,7 @@ using CloudStore.KeyServer.KeyStores;
 using CloudStore.KeyServer.Unwrap;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
+using System.Threading.RateLimiting;
 
 // The key server. It validates bearer tokens itself, from the issuer's published keys, and is the only
 // process that uses the organisations' private keys.
@@ -36,14 +37,30 @@ builder.Services.AddAuthorizationBuilder()
     .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service))
     .AddPolicy(UnwrapEndpoints.RecordingsPolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator, Roles.Operator));
 builder.Services.AddSingleton(new KeyAudit(options.AuditDatabase));
+builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+{
+    if (!string.IsNullOrEmpty(options.PlayerOrigin))
+    {
+        policy.WithOrigins(options.PlayerOrigin).WithMethods("GET").WithHeaders("Authorization");
+    }
+}));
+builder.Services.AddRateLimiter(limiter =>
+{
+    limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    limiter.AddPolicy(UnwrapEndpoints.PerUserLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+        context.User.FindFirstValue(ClaimNames.Subject) ?? context.Connection.RemoteIpAddress?.ToString() ?? "anonymous",
+        _ => new FixedWindowRateLimiterOptions { PermitLimit = options.UnwrapsPerUserPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+});
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
 app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
 app.MapGet("/v1/caller", (ClaimsPrincipal user) => TypedResults.Ok(new

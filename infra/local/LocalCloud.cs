@@ -99,6 +99,7 @@ public sealed class LocalCloud : IAsyncDisposable
             ["KeyServer__TokenIssuer"] = Issuer,
             ["KeyServer__KeyStoreRoot"] = KeyStoreRoot,
             ["KeyServer__AuditDatabase"] = Path.Combine(Options.StateFolder, "keyserver", "audit.db"),
+            ["KeyServer__PlayerOrigin"] = PlayerUrl.GetLeftPart(UriPartial.Authority),
         }, logs, cancellationToken));
         _parts.Add(await StartHostAsync("player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
         {

@@ -18,9 +18,12 @@ public static class UnwrapEndpoints
 {
     public const string RecordingsPolicy = "recordings";
 
+    /// <summary>The rate-limit policy: a fixed number of unwraps per user per minute.</summary>
+    public const string PerUserLimit = "unwraps-per-user";
+
     public static IEndpointRouteBuilder MapUnwrap(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/keys/{keyId}", Unwrap).RequireAuthorization(RecordingsPolicy);
+        app.MapGet("/v1/keys/{keyId}", Unwrap).RequireAuthorization(RecordingsPolicy).RequireRateLimiting(PerUserLimit);
         app.MapGet("/v1/audit", Query).RequireAuthorization(policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator));
         return app;
     }

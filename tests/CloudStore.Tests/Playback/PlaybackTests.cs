@@ -44,6 +44,7 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         await File.WriteAllTextAsync(playlistFile, local);
 
         Assert.Equal(video.Segments.Count, Regex.Count(playlist, "#EXTINF:"));
+        Assert.DoesNotContain("Bearer", playlist, StringComparison.Ordinal);
         Assert.Contains("#EXT-X-ENDLIST", playlist, StringComparison.Ordinal);
         Assert.Equal(await FrameHashesAsync(video.Playlist), await FrameHashesAsync(playlistFile));
     }
@@ -100,6 +101,40 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         Assert.Contains("\"outcome\":\"success\"", outcomes, StringComparison.Ordinal);
         Assert.Contains("failure:tampered", outcomes, StringComparison.Ordinal);
         Assert.Contains(cameraId.ToString(), outcomes, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyServer_CorsOnlyForThePlayer_AndAPerUserLimit()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        var (cameraId, from, to) = await RecordAsync(tenant);
+        var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
+        var keyUrl = Regex.Match(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\"").Groups[1].Value;
+        using var http = new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate));
+
+        async Task<string?> AllowedOriginAsync(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, keyUrl);
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "GET");
+            preflight.Headers.Add("Access-Control-Request-Headers", "authorization");
+            using var response = await http.SendAsync(preflight);
+            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+        }
+
+        var player = stack.Cloud.PlayerUrl.GetLeftPart(UriPartial.Authority);
+        Assert.Equal(player, await AllowedOriginAsync(player));
+        Assert.Null(await AllowedOriginAsync("https://evil.example"));
+
+        var token = await KeyServerTokenAsync(tenant);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 601; i++)
+        {
+            statuses.Add(await UnwrapStatusAsync(keyUrl, token));
+        }
+
+        Assert.Equal(600, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
     }
 
     [Fact]
