@@ -58,6 +58,7 @@ public sealed class Azurite : IAsyncDisposable
             "--key", certificates.ServerKey,
             "--oauth", "basic",
             "--disableTelemetry",
+            "--silent", // Its access log would record every SAS, signature included.
             "--skipApiVersionCheck",
         };
         if (dataFolder is null)
