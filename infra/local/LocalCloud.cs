@@ -187,7 +187,8 @@ public sealed class LocalCloud : IAsyncDisposable
             environment[key] = value;
         }
 
-        return await ChildProcess.StartAsync(name, "dotnet", [dll], environment, Path.Combine(logs, name + ".log"),
+        // The content root is the build output, as in a deployment, so each host reads its own appsettings.json.
+        return await ChildProcess.StartAsync(name, "dotnet", [dll, "--contentRoot", Path.GetDirectoryName(dll)!], environment, Path.Combine(logs, name + ".log"),
             new Uri(url, readinessPath), Certificates.CaCertificate, cancellationToken);
     }
 
