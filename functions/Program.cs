@@ -34,6 +34,14 @@ builder.Services.ConfigureHttpJsonOptions(json =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddOpenApi();
+builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+{
+    // The web player's scripts read timelines and playlists from the browser; no other origin may.
+    if (builder.Configuration["Player:Origin"] is { Length: > 0 } origin)
+    {
+        policy.WithOrigins(origin).WithMethods("GET").WithHeaders("Authorization");
+    }
+}));
 builder.Services.AddResponseCompression(compression =>
 {
     // Playlists only: a day's playlist is megabytes of repetitive text. They reflect no request input, so
@@ -52,6 +60,7 @@ var app = builder.Build();
 app.UseCloudStoreProblemDetails();
 app.UseResponseCompression();
 app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 

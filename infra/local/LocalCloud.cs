@@ -125,6 +125,7 @@ public sealed class LocalCloud : IAsyncDisposable
             ["Auth__SigningKeyFile"] = Path.Combine(folder, "signing-key.pem"),
             ["Directory__ConnectionString"] = $"Data Source={Path.Combine(folder, "directory.db")}",
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
+            ["Player__Origin"] = PlayerUrl.GetLeftPart(UriPartial.Authority),
         };
 
         // The region catalogue: every region its own storage (an Azurite account, or a bucket on the

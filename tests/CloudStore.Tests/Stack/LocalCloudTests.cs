@@ -149,6 +149,29 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
     }
 
+    [Theory]
+    [InlineData("functions", "/api/cameras/00000000-0000-0000-0000-000000000001/playlist.m3u8")]
+    [InlineData("keyserver", "/v1/keys/00000000000000000000000000000001")]
+    public async Task Cors_OnlyThePlayersOriginMayCallFromABrowser(string host, string path)
+    {
+        using var client = stack.Client(Url(host));
+        var player = stack.Cloud.PlayerUrl.GetLeftPart(UriPartial.Authority);
+
+        async Task<string?> AllowedAsync(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "GET");
+            preflight.Headers.Add("Access-Control-Request-Headers", "authorization");
+            using var response = await client.SendAsync(preflight);
+            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+        }
+
+        Assert.Equal(player, await AllowedAsync(player));
+        Assert.Null(await AllowedAsync("https://attacker.example"));
+        Assert.Null(await AllowedAsync("null"));
+    }
+
     [Fact]
     public async Task Functions_BodyOverTheLimit_413Problem()
     {
