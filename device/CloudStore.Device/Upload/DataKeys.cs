@@ -28,7 +28,6 @@ public sealed class DataKey(Guid id, byte[] key, byte[] wrapped, DateTimeOffset 
 public sealed class DataKeys(Guid organizationId, Guid cameraId, TimeProvider time) : IDisposable
 {
     public static readonly TimeSpan RotationPeriod = TimeSpan.FromHours(1);
-    readonly List<DataKey> _retired = [];
 
     public DataKey? Current { get; private set; }
 
@@ -42,10 +41,8 @@ public sealed class DataKeys(Guid organizationId, Guid cameraId, TimeProvider ti
             return (current, false);
         }
 
-        if (Current is not null)
-        {
-            _retired.Add(Current);
-        }
+        // The old key has encrypted its last file (encryption happens on one thread, file by file): wipe it now.
+        Current?.Dispose();
 
         var id = Guid.NewGuid();
         var key = SegmentCipher.NewKey();
@@ -58,9 +55,5 @@ public sealed class DataKeys(Guid organizationId, Guid cameraId, TimeProvider ti
 
     static string WrappedUnder(DataKey key) => WrappedKey.Parse(key.Wrapped).KeyEncryptionKeyId;
 
-    public void Dispose()
-    {
-        Current?.Dispose();
-        _retired.ForEach(k => k.Dispose());
-    }
+    public void Dispose() => Current?.Dispose();
 }
