@@ -4,6 +4,7 @@ using CloudStore.Functions.Audit;
 using CloudStore.Functions.Auth;
 using CloudStore.Functions.Data;
 using CloudStore.Functions.Platform;
+using CloudStore.Functions.Regional;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -278,11 +279,42 @@ public static class DeviceEndpoints
         return TypedResults.Created($"/api/cameras/{camera.Id}", ToResponse(camera));
     }
 
-    static async Task<Ok<List<CameraResponse>>> ListCameras(HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// The cameras with what a person scanning the list needs: the region their recordings are stored in,
+    /// when the last recording ended (from the region's index: one indexed look-up per camera), and the
+    /// status of the device.
+    /// </summary>
+    static async Task<Ok<List<CameraOverviewResponse>>> ListCameras(
+        HttpContext context, DirectoryDbContext db, RegionCatalog regions, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
-        var cameras = await db.Cameras.Where(c => c.OrganizationId == caller.OrganizationId).OrderBy(c => c.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(cameras.Select(ToResponse).ToList());
+        var cameras = await db.Cameras.Where(c => c.OrganizationId == caller.OrganizationId)
+            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Camera = c, DeviceStatus = d.Status })
+            .OrderBy(c => c.Camera.Name)
+            .ToListAsync(cancellationToken);
+        var region = await db.Organizations.Where(o => o.Id == caller.OrganizationId).Select(o => o.HomeRegion).SingleOrDefaultAsync(cancellationToken);
+        var lastRecordings = new Dictionary<Guid, DateTimeOffset>();
+        if (region is not null && regions.IsConfigured(region) && cameras.Count > 0)
+        {
+            await using var index = regions.OpenIndex(region);
+            foreach (var camera in cameras)
+            {
+                var last = await index.Segments.AsNoTracking()
+                    .Where(s => s.CameraId == camera.Camera.Id)
+                    .OrderByDescending(s => s.StartTime)
+                    .Select(s => new { s.StartTime, s.DurationMs })
+                    .FirstOrDefaultAsync(cancellationToken);
+                if (last is not null)
+                {
+                    lastRecordings[camera.Camera.Id] = last.StartTime.AddMilliseconds(last.DurationMs);
+                }
+            }
+        }
+
+        return TypedResults.Ok(cameras.Select(c => new CameraOverviewResponse(
+                c.Camera.Id, c.Camera.DeviceId, c.Camera.Name, c.Camera.Channel, c.Camera.Enabled, c.DeviceStatus.ToString(),
+                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null))
+            .ToList());
     }
 
     static async Task<Results<Ok<CameraResponse>, ProblemHttpResult>> GetCamera(Guid id, HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)

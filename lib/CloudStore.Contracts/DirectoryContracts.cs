@@ -29,6 +29,13 @@ public sealed record CreateCameraRequest(string Name, int Channel);
 
 public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt);
 
+/// <summary>A camera as the camera list shows it: where its recordings are stored and when the last one ended.</summary>
+/// <param name="DeviceStatus">Pending, Active or Revoked.</param>
+/// <param name="Region">The organisation's home region; null until chosen.</param>
+/// <param name="LastRecordingEnd">The end of the camera's latest indexed segment; null when it has none.</param>
+public sealed record CameraOverviewResponse(
+    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd);
+
 public sealed record AuditEntryResponse(
     long Id,
     DateTimeOffset Time,

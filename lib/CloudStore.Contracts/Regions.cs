@@ -10,4 +10,15 @@ public static class Regions
     public const string UsVirginia = "us-virginia";
 
     public static readonly IReadOnlyList<string> All = [AustraliaSydney, CanadaToronto, EuFrankfurt, UkLondon, UsVirginia];
+
+    /// <summary>The name people know a region by, e.g. "Frankfurt (eu-frankfurt)".</summary>
+    public static string Display(string region) => region switch
+    {
+        AustraliaSydney => "Sydney",
+        CanadaToronto => "Toronto",
+        EuFrankfurt => "Frankfurt",
+        UkLondon => "London",
+        UsVirginia => "N. Virginia",
+        _ => region,
+    } + $" ({region})";
 }
