@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using CloudStore.Contracts;
 
 namespace CloudStore.LocalStack;
@@ -35,7 +37,9 @@ public sealed class Azurite : IAsyncDisposable
     public static string AccountName(string region) => "cs" + region.Replace("-", "", StringComparison.Ordinal);
 
     /// <param name="dataFolder">Where blobs and account keys persist; null for in-memory storage that ends with the process.</param>
-    public static async Task<Azurite> StartAsync(CertificateFiles certificates, string? dataFolder, string logFile, CancellationToken cancellationToken, int port = 0)
+    /// <param name="playerOrigin">The one origin whose pages may read blobs (CORS): the web player.</param>
+    public static async Task<Azurite> StartAsync(
+        CertificateFiles certificates, string? dataFolder, string playerOrigin, string logFile, CancellationToken cancellationToken, int port = 0)
     {
         var script = Path.Combine(RepositoryLayout.NodeModules, "azurite", "dist", "src", "blob", "main.js");
         if (!File.Exists(script))
@@ -77,7 +81,44 @@ public sealed class Azurite : IAsyncDisposable
         var process = await ChildProcess.StartAsync(
             "azurite", "node", arguments, environment, logFile,
             new Uri($"https://127.0.0.1:{port}/{accounts[0].Name}?comp=list"), certificates.CaCertificate, cancellationToken);
-        return new Azurite(process, port, accounts);
+        var azurite = new Azurite(process, port, accounts);
+        try
+        {
+            await azurite.AllowPlayerAsync(certificates, playerOrigin, cancellationToken);
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+
+        return azurite;
+    }
+
+    /// <summary>
+    /// Lets the web player's origin, and no other, read blobs from a page (CORS: GET and HEAD), as each
+    /// regional storage account is configured in the cloud. Set at every start: in-memory storage forgets it.
+    /// </summary>
+    async Task AllowPlayerAsync(CertificateFiles certificates, string playerOrigin, CancellationToken cancellationToken)
+    {
+        using var transport = new HttpClient(TrustedHttp.CreateHandler(certificates.CaCertificate));
+        var options = new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(transport) };
+        var rule = new BlobCorsRule
+        {
+            AllowedOrigins = playerOrigin,
+            AllowedMethods = "GET,HEAD",
+            AllowedHeaders = "range",
+            ExposedHeaders = "content-length,content-range",
+            MaxAgeInSeconds = 3600,
+        };
+        foreach (var account in Accounts)
+        {
+            // Read-modify-write: Azurite, like the service, wants the whole properties document back.
+            var service = new BlobServiceClient(account.ConnectionString, options);
+            BlobServiceProperties properties = await service.GetPropertiesAsync(cancellationToken);
+            properties.Cors = [rule];
+            await service.SetPropertiesAsync(properties, cancellationToken);
+        }
     }
 
     /// <summary>Account keys are random per installation (not Azurite's well-known key) and kept with the data.</summary>

@@ -63,9 +63,12 @@ public sealed class LocalCloud : IAsyncDisposable
 
     string Logs => Path.Combine(Options.StateFolder, "logs");
 
+    /// <summary>The player's origin: the one origin storage lets read objects and the APIs answer (CORS).</summary>
+    public string PlayerOrigin => PlayerUrl.GetLeftPart(UriPartial.Authority);
+
     Task<Azurite> StartAzuriteAsync(int port, CancellationToken cancellationToken) => Azurite.StartAsync(
         Certificates, Options.PersistentStorage ? Path.Combine(Options.StateFolder, "azurite") : null,
-        Path.Combine(Logs, "azurite.log"), cancellationToken, port);
+        PlayerOrigin, Path.Combine(Logs, "azurite.log"), cancellationToken, port);
 
     /// <summary>Stops the storage emulator, as a network outage or a storage incident would (tests of the stream cache).</summary>
     public async Task StopStorageAsync()
@@ -84,14 +87,14 @@ public sealed class LocalCloud : IAsyncDisposable
     async Task StartPartsAsync(CancellationToken cancellationToken)
     {
         var logs = Logs;
-        Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
-        _parts.Add(Azurite);
-        S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
-        _parts.Add(S3);
-
         FunctionsUrl = Loopback(Options.FunctionsPort);
         KeyServerUrl = Loopback(Options.KeyServerPort);
         PlayerUrl = Loopback(Options.PlayerPort);
+
+        Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
+        _parts.Add(Azurite);
+        S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
+        _parts.Add(S3);
 
         _parts.Add(await StartHostAsync("functions", "CloudStore.Functions", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
         _parts.Add(await StartHostAsync("keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
@@ -99,11 +102,12 @@ public sealed class LocalCloud : IAsyncDisposable
             ["KeyServer__TokenIssuer"] = Issuer,
             ["KeyServer__KeyStoreRoot"] = KeyStoreRoot,
             ["KeyServer__AuditDatabase"] = Path.Combine(Options.StateFolder, "keyserver", "audit.db"),
-            ["KeyServer__PlayerOrigin"] = PlayerUrl.GetLeftPart(UriPartial.Authority),
+            ["KeyServer__PlayerOrigin"] = PlayerOrigin,
         }, logs, cancellationToken));
         _parts.Add(await StartHostAsync("player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
         {
             ["Player__UseStaticWebAssets"] = "true",
+            ["Player__DataProtectionFolder"] = Path.Combine(Options.StateFolder, "player", "data-protection-keys"),
             ["Player__FunctionsUrl"] = FunctionsUrl.ToString(),
             ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
         }, logs, cancellationToken));
@@ -125,7 +129,7 @@ public sealed class LocalCloud : IAsyncDisposable
             ["Auth__SigningKeyFile"] = Path.Combine(folder, "signing-key.pem"),
             ["Directory__ConnectionString"] = $"Data Source={Path.Combine(folder, "directory.db")}",
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
-            ["Player__Origin"] = PlayerUrl.GetLeftPart(UriPartial.Authority),
+            ["Player__Origin"] = PlayerOrigin,
         };
 
         // The region catalogue: every region its own storage (an Azurite account, or a bucket on the

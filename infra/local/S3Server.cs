@@ -26,7 +26,9 @@ public sealed class S3Server : IAsyncDisposable
 
     public static string BucketName(string region) => "cs-" + region;
 
-    public static async Task<S3Server> StartAsync(CertificateFiles certificates, string dataFolder, IEnumerable<string> regions, string logFile, CancellationToken cancellationToken, int port = 0)
+    /// <param name="playerOrigin">The one origin whose pages may read objects (CORS): the web player.</param>
+    public static async Task<S3Server> StartAsync(
+        CertificateFiles certificates, string dataFolder, IEnumerable<string> regions, string playerOrigin, string logFile, CancellationToken cancellationToken, int port = 0)
     {
         var script = Path.Combine(RepositoryLayout.Root, "infra", "local", "s3-server.mjs");
         if (!Directory.Exists(Path.Combine(RepositoryLayout.NodeModules, "@20minutes", "s3rver")))
@@ -36,7 +38,7 @@ public sealed class S3Server : IAsyncDisposable
 
         port = port == 0 ? ChildProcess.FreePort() : port;
         Directory.CreateDirectory(dataFolder);
-        List<string> arguments = [script, port.ToString(CultureInfo.InvariantCulture), dataFolder, certificates.ServerCertificate, certificates.ServerKey, .. regions.Select(BucketName)];
+        List<string> arguments = [script, port.ToString(CultureInfo.InvariantCulture), dataFolder, certificates.ServerCertificate, certificates.ServerKey, playerOrigin, .. regions.Select(BucketName)];
         var process = await ChildProcess.StartAsync("s3", "node", arguments, new Dictionary<string, string>(), logFile,
             new Uri(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{port}/")), certificates.CaCertificate, cancellationToken);
         return new S3Server(process, port);

@@ -1,8 +1,9 @@
 // The local S3 server (s3rver, the fork that verifies SigV4 signatures) over HTTPS on loopback.
 // s3rver has no CLI, so the local stack starts it with this script:
-//   node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem BUCKET [BUCKET ...]
+//   node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem PLAYER-ORIGIN BUCKET [BUCKET ...]
 // Buckets are made at start: bucket-level calls (PutBucket, ListObjectsV2) fail s3rver's signature
-// check. Access key and secret are s3rver's fixed account, S3RVER / S3RVER: local only.
+// check. Each bucket lets the web player's origin (and no other) read objects with GET (CORS), as the
+// regional buckets are configured in the cloud. Access key and secret are s3rver's fixed account, S3RVER / S3RVER: local only.
 //
 // Two behaviours of real S3 that s3rver lacks are added in front of it, so that the local server is
 // no weaker than the cloud one:
@@ -15,11 +16,16 @@ import S3rver from '@20minutes/s3rver';
 
 const S3Error = createRequire(import.meta.url)('@20minutes/s3rver/lib/models/error.js');
 
-const [port, directory, cert, key, ...buckets] = process.argv.slice(2);
-if (!port || !directory || !cert || !key || buckets.length === 0) {
-  console.error('usage: node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem BUCKET [BUCKET ...]');
+const [port, directory, cert, key, playerOrigin, ...buckets] = process.argv.slice(2);
+if (!port || !directory || !cert || !key || !/^https:\/\/[^/]+$/.test(playerOrigin ?? '') || buckets.length === 0) {
+  console.error('usage: node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem https://PLAYER-ORIGIN BUCKET [BUCKET ...]');
   process.exit(2);
 }
+
+const cors = `<CORSConfiguration><CORSRule>
+  <AllowedOrigin>${playerOrigin}</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>
+  <AllowedHeader>range</AllowedHeader><MaxAgeSeconds>3600</MaxAgeSeconds>
+</CORSRule></CORSConfiguration>`;
 
 const server = new S3rver({
   address: '127.0.0.1',
@@ -30,7 +36,7 @@ const server = new S3rver({
   allowMismatchedSignatures: false,
   vhostBuckets: false,
   silent: false,
-  configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  configureBuckets: buckets.map((name) => ({ name, configs: [cors] })),
 });
 
 const s3Error = (ctx, status, code, message) => {

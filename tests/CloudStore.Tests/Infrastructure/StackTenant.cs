@@ -14,10 +14,11 @@ namespace CloudStore.Tests.Infrastructure;
 /// </summary>
 public sealed class StackTenant : IDisposable
 {
-    StackTenant(LocalCloud cloud, HttpClient administrator, Guid organizationId)
+    StackTenant(LocalCloud cloud, HttpClient administrator, TestUser administratorUser, Guid organizationId)
     {
         Cloud = cloud;
         Administrator = administrator;
+        AdministratorUser = administratorUser;
         OrganizationId = organizationId;
     }
 
@@ -25,6 +26,9 @@ public sealed class StackTenant : IDisposable
 
     /// <summary>A client of the functions API carrying the administrator's access token.</summary>
     public HttpClient Administrator { get; }
+
+    /// <summary>The administrator as a person: email, password and the authenticator key their phone holds.</summary>
+    public TestUser AdministratorUser { get; }
 
     public Guid OrganizationId { get; }
 
@@ -38,7 +42,8 @@ public sealed class StackTenant : IDisposable
         File.Delete(passwordFile);
         var organizationId = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("organizationId").GetGuid();
         var administrator = new HttpClient(TrustedHttp.CreateHandler(cloud.Certificates.CaCertificate)) { BaseAddress = cloud.FunctionsUrl };
-        var tokens = await SignInFlow.SignInAsync(administrator, new TestUser(Guid.Empty, email, password, Roles.Administrator), TimeProvider.System);
+        var user = new TestUser(Guid.Empty, email, password, Roles.Administrator);
+        var tokens = await SignInFlow.SignInAsync(administrator, user, TimeProvider.System);
         administrator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         if (region is not null)
         {
@@ -46,7 +51,7 @@ public sealed class StackTenant : IDisposable
             Assert.True(chosen.IsSuccessStatusCode, await chosen.Content.ReadAsStringAsync());
         }
 
-        return new StackTenant(cloud, administrator, organizationId);
+        return new StackTenant(cloud, administrator, user, organizationId);
     }
 
     /// <summary>A device with one camera, enrolled with its own key; the camera enabled unless asked otherwise.</summary>
