@@ -1,31 +1,72 @@
+using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.Player.Components;
+using CloudStore.Player.Session;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 
-// The web player host. Pages are rendered on the server (static SSR); no script runs inline.
+// The web player host. Pages are rendered on the server (static SSR) and post plain forms; the video and
+// the timeline are small ES modules. No script runs inline. Media and keys never pass through this host:
+// the browser fetches segments from storage and keys from the key server.
 var builder = WebApplication.CreateBuilder(args);
 builder.UseCloudStoreKestrel(maxRequestBodyBytes: 64 * 1024);
-if (builder.Configuration.GetValue<bool>("Player:UseStaticWebAssets"))
+var player = builder.Configuration.GetSection(PlayerOptions.Section);
+if (player.GetValue<bool>(nameof(PlayerOptions.UseStaticWebAssets)))
 {
     // Serve wwwroot from the build output's manifest when running from bin/ rather than a publish folder.
     builder.WebHost.UseStaticWebAssets();
 }
 
+builder.Services.AddOptions<PlayerOptions>().Bind(player).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddHttpClient<FunctionsApi>((services, http) =>
+        http.BaseAddress = services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl)
+    .ConfigurePrimaryHttpMessageHandler(() => TrustedHttp.CreateHandler(builder.Configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"]));
+
+var dataProtection = builder.Services.AddDataProtection().SetApplicationName("cloudstore-player");
+if (player[nameof(PlayerOptions.DataProtectionFolder)] is { Length: > 0 } keyFolder)
+{
+    var folder = Directory.CreateDirectory(keyFolder);
+    if (!OperatingSystem.IsWindows())
+    {
+        folder.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    }
+
+    dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keyFolder));
+}
+
+builder.Services.AddPlayerSessions();
 builder.Services.AddCloudStoreProblemDetails();
 builder.Services.AddRazorComponents();
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
 app.UseSecurityHeaders(PlayerContentSecurityPolicy.Value, noStore: false);
-app.UseAntiforgery();
 app.MapStaticAssets();
-app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+
+// hls.js, from npm (see CloudStore.Player.csproj), copied beside the app at build.
+app.UseStaticFiles(new StaticFileOptions
+{
+    FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "hlsjs")),
+    RequestPath = "/lib/hls",
+    ContentTypeProvider = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider { Mappings = { [".mjs"] = "text/javascript" } },
+});
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous();
+app.MapSessionEndpoints();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();
 
 static class PlayerContentSecurityPolicy
 {
-    /// <summary>Scripts and styles only from the player's own origin: no inline script, no eval.</summary>
+    /// <summary>
+    /// Scripts and styles only from the player's own origin: no inline script, no eval. Pages fetch from
+    /// the APIs and storage over HTTPS (connect-src), and play media from MediaSource blobs.
+    /// </summary>
     public const string Value =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; " +
         "connect-src 'self' https:; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'";

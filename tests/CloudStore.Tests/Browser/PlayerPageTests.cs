@@ -7,7 +7,7 @@ namespace CloudStore.Tests.Browser;
 public sealed class PlayerPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
-    public async Task Home_RendersOverHttpsWithItsStylesAndNoCspViolation()
+    public async Task Home_SignedOut_ShowsTheSignInPageOverHttpsWithItsStylesAndNoCspViolation()
     {
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -25,7 +25,8 @@ public sealed class PlayerPageTests(BrowserFixture browser) : IClassFixture<Brow
         var barColour = await page.EvalOnSelectorAsync<string>("header.bar", "e => getComputedStyle(e).backgroundColor");
 
         Assert.Equal(200, response!.Status);
-        Assert.Equal("CloudStore", heading);
+        Assert.EndsWith("/sign-in?ReturnUrl=%2F", page.Url, StringComparison.Ordinal);
+        Assert.Equal("Sign in", heading);
         Assert.Equal("rgb(29, 35, 48)", barColour);
         Assert.Empty(violations);
     }

@@ -1,0 +1,77 @@
+using System.Net.Http.Headers;
+using CloudStore.Contracts;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CloudStore.Player.Session;
+
+/// <summary>What an API call gave: the value, or the problem (RFC 7807) the API answered with.</summary>
+public sealed record ApiResult<T>(T? Value, int Status, string? Title, string? Detail)
+{
+    public bool Succeeded => Value is not null;
+
+    /// <summary>A sentence for the person at the screen.</summary>
+    public string Message => Detail is { Length: > 0 } detail ? $"{Title}: {detail}" : Title ?? $"The service answered {Status}.";
+}
+
+/// <summary>
+/// The functions API as the player's server uses it: the sign-in conversation, token refresh, and
+/// reads with a person's access token. Every call goes over TLS to the configured API only.
+/// </summary>
+public sealed class FunctionsApi(HttpClient http)
+{
+    public Task<ApiResult<SignInResponse>> SignInAsync(string email, string password, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/sign-in", new SignInRequest(email, password), cancellationToken);
+
+    public Task<ApiResult<SignInResponse>> SecondStepAsync(string challenge, string? code, string? recoveryCode, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/two-factor", new TwoFactorRequest(challenge, code, recoveryCode), cancellationToken);
+
+    public Task<ApiResult<AuthenticatorSetupResponse>> BeginEnrolmentAsync(string challenge, CancellationToken cancellationToken) =>
+        PostAsync<AuthenticatorSetupResponse>("api/auth/authenticator/setup", new ChallengeRequest(challenge), cancellationToken);
+
+    public Task<ApiResult<SignInResponse>> ConfirmEnrolmentAsync(string challenge, string code, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/authenticator/confirm", new AuthenticatorConfirmRequest(challenge, code), cancellationToken);
+
+    public Task<ApiResult<TokenResponse>> RefreshAsync(string refreshToken, string audience, CancellationToken cancellationToken) =>
+        PostAsync<TokenResponse>("api/auth/token", new RefreshRequest(refreshToken, audience), cancellationToken);
+
+    public async Task RevokeAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync("api/auth/revoke", new RevokeRequest(refreshToken), cancellationToken);
+    }
+
+    /// <summary>A GET with the person's access token for the API.</summary>
+    public async Task<ApiResult<T>> GetAsync<T>(string path, string accessToken, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
+    }
+
+    async Task<ApiResult<T>> PostAsync<T>(string path, object body, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
+    }
+
+    static async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+        where T : class
+    {
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode)
+        {
+            return new ApiResult<T>(await response.Content.ReadFromJsonAsync<T>(cancellationToken), status, null, null);
+        }
+
+        if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")
+        {
+            var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(cancellationToken);
+            var detail = problem?.Errors.Count > 0 ? string.Join(" ", problem.Errors.SelectMany(e => e.Value)) : problem?.Detail;
+            return new ApiResult<T>(null, status, problem?.Title, detail);
+        }
+
+        return new ApiResult<T>(null, status, $"The service answered {status} {response.ReasonPhrase}", null);
+    }
+}

@@ -1,0 +1,306 @@
+// The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws
+// the timeline. hls.js fetches the playlist from the functions API and the segments straight from
+// storage; it asks the key server for each data key. Only those two APIs get a bearer token (the
+// loader hook below); storage URLs carry their own short-lived signature and never a token.
+import Hls from '/lib/hls/hls.mjs';
+import { SignedOut, getJson, token } from './tokens.js';
+import { Timeline, utc } from './timeline.js';
+
+const root = document.getElementById('player');
+const cameraId = root.dataset.camera;
+const apiOrigin = root.dataset.api;
+const keyServerOrigin = root.dataset.keyserver;
+const video = document.getElementById('video');
+const clock = document.getElementById('clock');
+const message = document.getElementById('message');
+const playButton = document.getElementById('play');
+const speed = document.getElementById('speed');
+
+const minute = 60_000;
+const day = 24 * 60 * minute;
+/** A playlist covers the chosen moment ± 15 minutes; at its end playback moves on to the next one. */
+const halfWindow = 15 * minute;
+/** Requests refused for good: retrying cannot help, so say so at once. */
+const refusals = [400, 401, 403, 404, 429];
+
+let hls = null;
+let ticket = 0;
+/** Whether the loaded playlist has started playing: before that, hls.js would override a seek with its start position. */
+let started = false;
+let loadedTo = null;
+let freshLinksTried = false;
+
+function fail(text) {
+  message.textContent = text;
+  message.hidden = false;
+}
+
+function clearMessage() {
+  message.hidden = true;
+  message.textContent = '';
+}
+
+function signIn() {
+  location.assign(`/sign-in?ReturnUrl=${encodeURIComponent(location.pathname)}`);
+}
+
+const iso = (ms) => new Date(ms).toISOString();
+const timelineUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/timeline?from=${iso(from)}&to=${iso(to)}`;
+const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist.m3u8?from=${iso(from)}&to=${iso(to)}`;
+
+/** Adds the right token to playlist and key requests, and nothing to anything else (storage). */
+async function authorise(xhr, url, context) {
+  const origin = new URL(url).origin;
+  const audience =
+    context.type === 'key' && origin === keyServerOrigin ? 'keyServer'
+      : (context.type === 'manifest' || context.type === 'level') && origin === apiOrigin ? 'api'
+        : null;
+  if (audience === null) {
+    return;
+  }
+  try {
+    const bearer = await token(audience);
+    xhr.open('GET', url, true);
+    xhr.setRequestHeader('Authorization', `Bearer ${bearer}`);
+  } catch (error) {
+    if (error instanceof SignedOut) {
+      signIn();
+    }
+    throw error;
+  }
+}
+
+const noRetryOnRefusal = (config, count, timeout, response, retry) => (response && refusals.includes(response.code) ? false : retry);
+
+function newHls() {
+  const defaults = Hls.DefaultConfig;
+  const policy = (name) => ({
+    default: { ...defaults[name].default, errorRetry: { ...defaults[name].default.errorRetry, shouldRetry: noRetryOnRefusal } },
+  });
+  return new Hls({
+    autoStartLoad: false,
+    enableWorker: false,
+    backBufferLength: 60,
+    xhrSetup: authorise,
+    keyLoadPolicy: policy('keyLoadPolicy'),
+    fragLoadPolicy: policy('fragLoadPolicy'),
+    manifestLoadPolicy: policy('manifestLoadPolicy'),
+    playlistLoadPolicy: policy('playlistLoadPolicy'),
+  });
+}
+
+/** The loaded playlist's fragments that carry a wall-clock time. */
+function fragments() {
+  const level = hls?.levels?.[Math.max(hls.currentLevel, 0)];
+  return (level?.details?.fragments ?? []).filter((f) => f.programDateTime !== null);
+}
+
+/** The media position of wall-clock `time` in the loaded playlist (inside a gap: the next recording), or null outside it. */
+function positionOf(time) {
+  const loaded = fragments();
+  const last = loaded.at(-1);
+  if (!last || time < loaded[0].programDateTime - 1000 || time >= last.programDateTime + last.duration * 1000) {
+    return null;
+  }
+  const fragment = loaded.find((f) => time < f.programDateTime + f.duration * 1000);
+  return fragment.start + Math.max(0, time - fragment.programDateTime) / 1000;
+}
+
+/**
+ * The wall-clock time (ms) at media position `position`, from the fragment that holds it. (hls.js's own
+ * playingDate uses the fragment it last saw playing, which lags a seek across a gap.)
+ */
+function dateAt(position) {
+  const fragment = fragments().find((f) => position >= f.start - 0.05 && position < f.start + f.duration);
+  return fragment ? fragment.programDateTime + Math.max(0, position - fragment.start) * 1000 : null;
+}
+
+async function play() {
+  try {
+    await video.play();
+  } catch {
+    // Autoplay refused: the Play button is there.
+  }
+}
+
+/** Plays from wall-clock `time`: a seek when the loaded playlist covers it, else a new playlist. */
+async function playAt(time) {
+  clearMessage();
+  timeline.setCursor(time);
+  const position = started ? positionOf(time) : null;
+  if (position !== null) {
+    video.currentTime = position;
+    await play();
+    return;
+  }
+  load(time);
+}
+
+function load(time) {
+  const mine = ++ticket;
+  hls?.destroy();
+  hls = newHls();
+  freshLinksTried = false;
+  started = false;
+  loadedTo = time + halfWindow;
+  let startLoaded = false;
+  const start = () => {
+    if (startLoaded || mine !== ticket || fragments().length === 0) {
+      return;
+    }
+    startLoaded = true;
+    const position = positionOf(time);
+    if (position === null) {
+      fail(`No recordings at or after ${utc(time)} UTC in this part of the timeline.`);
+      return;
+    }
+    video.defaultPlaybackRate = video.playbackRate = Number(speed.value);
+    hls.startLoad(position);
+    playButton.disabled = false;
+    play();
+  };
+  hls.on(Hls.Events.MANIFEST_PARSED, start);
+  hls.on(Hls.Events.LEVEL_LOADED, start);
+  hls.on(Hls.Events.ERROR, (_, data) => mine === ticket && onError(data));
+  hls.attachMedia(video);
+  hls.loadSource(playlistUrl(time - halfWindow, loadedTo));
+}
+
+function onError(data) {
+  const status = data.response?.code ?? data.networkDetails?.status ?? 0;
+  switch (data.details) {
+    case Hls.ErrorDetails.KEY_LOAD_ERROR:
+    case Hls.ErrorDetails.KEY_LOAD_TIMEOUT:
+      if (status === 401) {
+        signIn();
+        return;
+      }
+      fail(status === 403 ? 'The key server refused the decryption key: your account may not view this camera\'s recordings.'
+        : status === 429 ? 'Too many key requests from your account: wait a minute, then press Play.'
+          : status === 400 ? 'The key server could not open this recording\'s key: the stored key is damaged.'
+            : `The decryption key could not be fetched (${status || 'no answer from the key server'}).`);
+      if (refusals.includes(status)) {
+        hls.stopLoad();
+      }
+      return;
+    case Hls.ErrorDetails.MANIFEST_LOAD_ERROR:
+    case Hls.ErrorDetails.LEVEL_LOAD_ERROR:
+      if (status === 401) {
+        signIn();
+        return;
+      }
+      fail(status === 403 ? 'Access denied: your role may not play this camera\'s recordings.'
+        : status === 404 ? 'This camera does not exist in your organisation.'
+          : `The playlist could not be loaded (${status || 'no answer from the API'}).`);
+      return;
+    case Hls.ErrorDetails.FRAG_LOAD_ERROR:
+    case Hls.ErrorDetails.FRAG_LOAD_TIMEOUT:
+      if (!data.fatal) {
+        return;
+      }
+      const at = dateAt(video.currentTime);
+      if ((status === 403 || status === 404) && !freshLinksTried && at !== null) {
+        // Read links are short-lived: a page left open outlives them. Fresh ones, once.
+        load(at);
+        freshLinksTried = true;
+        return;
+      }
+      fail(`A recording segment could not be fetched from storage (${status || 'no answer'}): it may be missing.`);
+      return;
+    default:
+      if (data.fatal) {
+        fail(`Playback stopped: ${data.details}.`);
+      }
+  }
+}
+
+const timeline = new Timeline(
+  document.getElementById('timeline'),
+  document.getElementById('range'),
+  (from, to) => getJson(timelineUrl(from.getTime(), to.getTime())),
+  (time) => playAt(time));
+
+video.addEventListener('timeupdate', () => {
+  const playing = dateAt(video.currentTime);
+  if (playing !== null) {
+    clock.textContent = `${utc(playing)} UTC`;
+    root.dataset.playing = iso(playing);
+    timeline.setCursor(playing);
+  }
+});
+video.addEventListener('playing', () => { started = true; });
+video.addEventListener('play', () => { playButton.textContent = 'Pause'; });
+video.addEventListener('pause', () => { playButton.textContent = 'Play'; });
+video.addEventListener('ended', () => {
+  // The end of this playlist's window: go on with the next recording, if there is one.
+  if (loadedTo !== null) {
+    load(loadedTo);
+  }
+});
+playButton.addEventListener('click', () => (video.paused ? play() : video.pause()));
+speed.addEventListener('change', () => {
+  video.defaultPlaybackRate = video.playbackRate = Number(speed.value);
+});
+document.getElementById('jump').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const time = Date.parse(`${document.getElementById('jump-at').value}Z`);
+  if (Number.isNaN(time)) {
+    fail('Enter a date and time.');
+    return;
+  }
+  timeline.showDay(time).catch(report);
+  playAt(time);
+});
+document.getElementById('view-day').addEventListener('click', () => timeline.showDay(timeline.cursor ?? Date.now()).catch(report));
+document.getElementById('view-hour').addEventListener('click', () => timeline.showHour(timeline.cursor ?? Date.now()).catch(report));
+document.getElementById('zoom-in').addEventListener('click', () => timeline.zoom(0.5).catch(report));
+document.getElementById('zoom-out').addEventListener('click', () => timeline.zoom(2).catch(report));
+document.getElementById('earlier').addEventListener('click', () => timeline.move(-1).catch(report));
+document.getElementById('later').addEventListener('click', () => timeline.move(1).catch(report));
+
+function report(error) {
+  if (error instanceof SignedOut) {
+    signIn();
+    return;
+  }
+  fail(error.message);
+}
+
+/** Starts at ?at= (ISO time) or at the last minute recorded; waits for a first recording if there is none. */
+async function begin() {
+  if (!Hls.isSupported()) {
+    fail('This browser cannot play HLS video with Media Source Extensions.');
+    return;
+  }
+  const at = new URLSearchParams(location.search).get('at') ?? '';
+  const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
+  if (!Number.isNaN(requested)) {
+    await timeline.showDay(requested);
+    playAt(requested);
+    return;
+  }
+  const now = Date.now();
+  const recent = await getJson(timelineUrl(now - 7 * day, now + minute));
+  if (ticket !== 0) {
+    return; // The person chose a moment while this looked for the latest one.
+  }
+  const last = recent.spans.at(-1);
+  await timeline.showDay(last ? Date.parse(last.end) : now);
+  if (ticket !== 0) {
+    return;
+  }
+  if (!last) {
+    fail('No recordings yet. This page looks again every 10 seconds.');
+    setTimeout(() => begin().catch(report), 10_000);
+    return;
+  }
+  playAt(Math.max(Date.parse(last.start), Date.parse(last.end) - minute));
+}
+
+setInterval(() => {
+  if (timeline.end > Date.now() - minute) {
+    timeline.refresh().catch(report);
+  }
+}, 10_000);
+begin().catch(report);
+root.dataset.ready = 'true';
