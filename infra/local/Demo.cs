@@ -55,6 +55,11 @@ public static class Demo
               Two cameras ({{string.Join(", ", account.CameraIds)}}) upload generated video with a UTC clock,
               in 4-second encrypted segments, to {{DemoSetup.Region}}.
 
+            Watch: open {{stack.PlayerUrl}} in a browser (its certificate comes from the local CA above: trust
+            that CA or accept the warning), sign in with the email, password and a code from the authenticator,
+            and pick a camera. It plays the last minute, decrypted in the browser; the timeline under the video
+            shows what was recorded.
+
             Logs in {{Path.Combine(options.StateFolder, "logs")}}. Press Ctrl-C to stop.
             """);
 

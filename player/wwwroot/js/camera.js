@@ -2,7 +2,7 @@
 // the timeline. hls.js fetches the playlist from the functions API and the segments straight from
 // storage; it asks the key server for each data key. Only those two APIs get a bearer token (the
 // loader hook below); storage URLs carry their own short-lived signature and never a token.
-import Hls from '/lib/hls/hls.mjs';
+import Hls, { NetworkErrorAction } from '/lib/hls/hls.mjs';
 import { SignedOut, getJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
 
@@ -168,6 +168,8 @@ function load(time) {
 
 function onError(data) {
   const status = data.response?.code ?? data.networkDetails?.status ?? 0;
+  // hls.js marks a fragment error fatal only after its listeners ran; no retry planned means it will be.
+  const givingUp = data.fatal || (data.errorAction !== undefined && data.errorAction.action !== NetworkErrorAction.RetryRequest);
   switch (data.details) {
     case Hls.ErrorDetails.KEY_LOAD_ERROR:
     case Hls.ErrorDetails.KEY_LOAD_TIMEOUT:
@@ -195,7 +197,7 @@ function onError(data) {
       return;
     case Hls.ErrorDetails.FRAG_LOAD_ERROR:
     case Hls.ErrorDetails.FRAG_LOAD_TIMEOUT:
-      if (!data.fatal) {
+      if (!givingUp) {
         return;
       }
       const at = dateAt(video.currentTime);

@@ -23,9 +23,6 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
 
     readonly string _work = Directory.CreateTempSubdirectory("cloudstore-player-").FullName;
 
-    /// <summary>What the browser reported (console errors, failed requests), for the message of a failing wait.</summary>
-    ConcurrentQueue<string> _diagnostics = new();
-
     LocalCloud Cloud => browser.Stack.Cloud;
 
     public static TheoryData<string> StorageKinds => [Regions.EuFrankfurt, Regions.UsVirginia];
@@ -40,32 +37,16 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         var page = await context.NewPageAsync();
         var requests = new ConcurrentQueue<IRequest>();
         page.Request += (_, request) => requests.Enqueue(request);
-        var errors = new ConcurrentQueue<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type is "error" or "warning")
-            {
-                errors.Enqueue(message.Text);
-            }
-        };
-        page.RequestFailed += (_, request) => errors.Enqueue($"request failed: {request.Url} {request.Failure}");
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                errors.Enqueue($"{response.Status} {response.Url}");
-            }
-        };
-        _diagnostics = errors;
+        var diagnostics = PlayerPage.Diagnostics(page);
 
         // Sign in (password, then the authenticator's code) and pick the camera from the list.
         await page.GotoAsync(Cloud.PlayerUrl.ToString());
-        await SignInAsync(page, tenant.AdministratorUser);
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
         var row = page.Locator("table.cameras tr", new() { Has = page.Locator($"a[href='cameras/{cameraId}']") });
         Assert.Contains(Regions.Display(region), await row.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains(Utc(second.End)[..16], await row.InnerTextAsync(), StringComparison.Ordinal);
         await row.Locator("a").ClickAsync();
-        await ExpectAsync(page, "#player[data-ready]");
+        await PlayerPage.ExpectAsync(page, "#player[data-ready]");
 
         // Jump to a moment in the first recording: the video plays from there, decrypted.
         var start = first.Start.AddSeconds(1);
@@ -73,18 +54,18 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         var local = start.UtcDateTime.ToString(start.Second == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
         await page.FillAsync("#jump-at", local);
         await page.ClickAsync("#jump button[type=submit]");
-        var playing = await WaitForPlayingAsync(page, t => t >= first.Start && t < first.End, "playing the first recording");
+        var playing = await PlayerPage.WaitForPlayingAsync(page, t => t >= first.Start && t < first.End, "playing the first recording", diagnostics);
         Assert.True(playing - start < SourceVideoFixture.SegmentLength + TimeSpan.FromSeconds(1), $"started at {playing:O}, asked for {start:O}");
-        var before = await CurrentTimeAsync(page);
+        var before = await PlayerPage.CurrentTimeAsync(page);
         await Task.Delay(1000);
-        Assert.True(await CurrentTimeAsync(page) > before + 0.5, "currentTime advances");
-        Assert.True(await FrameContrastAsync(page) > 64, "the decoded frame shows the test picture, not a blank one");
+        Assert.True(await PlayerPage.CurrentTimeAsync(page) > before + 0.5, "currentTime advances");
+        Assert.True(await PlayerPage.FrameContrastAsync(page) > 64, "the decoded frame shows the test picture, not a blank one");
 
         // Playback goes on over the gap into the second recording.
-        await WaitForPlayingAsync(page, t => t >= second.Start, "playing on after the gap", seconds: 30);
-        before = await CurrentTimeAsync(page);
+        await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start, "playing on after the gap", diagnostics, seconds: 30);
+        before = await PlayerPage.CurrentTimeAsync(page);
         await Task.Delay(700);
-        Assert.True(await CurrentTimeAsync(page) > before, "currentTime advances after the gap");
+        Assert.True(await PlayerPage.CurrentTimeAsync(page) > before, "currentTime advances after the gap");
         Assert.Equal("", await page.InnerTextAsync("#message"));
 
         // Seek back with the timeline: zoom to a few minutes, click a moment in the first recording.
@@ -96,7 +77,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
 
         var target = first.Start.AddSeconds(3);
         var clicked = await ClickTimelineAsync(page, target);
-        var landed = await WaitForPlayingAsync(page, t => t < second.Start, "the seek back into the first recording");
+        var landed = await PlayerPage.WaitForPlayingAsync(page, t => t < second.Start, "the seek back into the first recording", diagnostics);
         Assert.True((landed - clicked).Duration() <= SourceVideoFixture.SegmentLength, $"landed at {landed:O}, clicked {clicked:O}");
 
         // The token went to the API and the key server, never to storage.
@@ -115,7 +96,26 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             Assert.StartsWith("Bearer ", (await request.AllHeadersAsync())["authorization"], StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain(errors, e => e.Contains("Content Security Policy", StringComparison.Ordinal));
+        Assert.DoesNotContain(diagnostics, e => e.Contains("Content Security Policy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MissingSegment_IsReportedOnThePage_NotASpinnerForever()
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        var (cameraId, _, second) = await RecordWithGapAsync(tenant);
+        var region = new RegionInspector(Cloud, Regions.EuFrankfurt);
+        var segments = await region.SegmentsAsync(cameraId);
+        var lost = segments.OrderBy(s => s.StartTime).Skip(3).First();
+        Assert.True(await region.Container(cameraId).DeleteBlobIfExistsAsync(lost.ObjectName));
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
+
+        Assert.Contains("could not be fetched from storage (404)", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,12 +132,12 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         await page.FillAsync("input[type=email]", user.Email);
         await page.FillAsync("input[type=password]", user.Password);
         await page.ClickAsync("main button[type=submit]");
-        await ExpectAsync(page, "img.qr");
+        await PlayerPage.ExpectAsync(page, "img.qr");
         var qr = await page.GetAttributeAsync("img.qr", "src");
         var key = (await page.InnerTextAsync("code.secret")).Trim();
         await page.FillAsync("input[autocomplete=one-time-code]", Totp.Code(key, TimeProvider.System.GetUtcNow()));
         await page.ClickAsync("main button[type=submit]");
-        await ExpectAsync(page, "ul.recovery-codes");
+        await PlayerPage.ExpectAsync(page, "ul.recovery-codes");
         var codes = await page.Locator("ul.recovery-codes li").AllInnerTextsAsync();
         await page.ClickAsync("a.button");
         var heading = await page.InnerTextAsync("h1");
@@ -160,6 +160,57 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     }
 
     [Fact]
+    public async Task PlayerEndpoints_BadInput_AnsweredWith4xx_NoRedirectOffSite_SessionUnharmed()
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        // Requests from the page itself (same origin, the browser's own TLS and cookies), as a script would send them.
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, "sign-in").ToString());
+        var anonymousToken = await FetchAsync(page, "GET", "/session/token?audience=cloudstore-api");
+        var unknownHandler = await FetchAsync(page, "POST", "/sign-in", "_handler=nope");
+        var noAntiforgery = await FetchAsync(page, "POST", "/sign-in", "_handler=code&Code.Challenge=");
+
+        // Signed in from a page that was asked to send the person off-site afterwards.
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, "sign-in?ReturnUrl=%2F%2Fevil.example%2F").ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        var landedOn = new Uri(page.Url);
+        var unknownAudience = await FetchAsync(page, "GET", "/session/token?audience=cloudstore-nothing");
+        var forgedSignOut = await FetchAsync(page, "POST", "/sign-out", "x=1");
+        var tokenAfter = await FetchAsync(page, "GET", "/session/token?audience=cloudstore-api");
+
+        Assert.Equal((401, "application/problem+json"), (anonymousToken.Status, anonymousToken.Type));
+        Assert.Equal(400, unknownHandler.Status);
+        Assert.Equal(400, noAntiforgery.Status);
+        Assert.Equal(Cloud.PlayerUrl.Authority, landedOn.Authority);
+        Assert.Equal("/", landedOn.AbsolutePath);
+        Assert.Equal((400, "application/problem+json"), (unknownAudience.Status, unknownAudience.Type));
+        Assert.Equal((400, "application/problem+json"), (forgedSignOut.Status, forgedSignOut.Type));
+        Assert.Equal((200, "no-store"), (tokenAfter.Status, tokenAfter.CacheControl));
+    }
+
+    sealed class Fetched
+    {
+        public int Status { get; set; }
+
+        public string? Type { get; set; }
+
+        public string? CacheControl { get; set; }
+    }
+
+    static Task<Fetched> FetchAsync(IPage page, string method, string path, string? form = null) =>
+        page.EvaluateAsync<Fetched>("""
+            async ([method, path, form]) => {
+              const response = await fetch(path, {
+                method, redirect: 'manual', body: form ?? undefined,
+                headers: form ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
+              });
+              return { status: response.status, type: response.headers.get('content-type')?.split(';')[0] ?? null, cacheControl: response.headers.get('cache-control') };
+            }
+            """, new[] { method, path, form });
+
+    [Fact]
     public async Task Viewer_SeesTheCameraButIsToldPlayingNeedsAnotherRole()
     {
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
@@ -174,85 +225,14 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{camera.CameraId}").ToString());
-        await SignInAsync(page, viewer);
+        await PlayerPage.SignInAsync(page, viewer);
 
         Assert.Contains("viewer", await page.InnerTextAsync("p.message"), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("video").CountAsync());
     }
 
-    /// <summary>Signs in on the page shown: password, then (when the user has an authenticator) its current code.</summary>
-    static async Task SignInAsync(IPage page, TestUser user)
-    {
-        await page.FillAsync("input[type=email]", user.Email);
-        await page.FillAsync("input[type=password]", user.Password);
-        await page.ClickAsync("main button[type=submit]");
-        if (user.AuthenticatorKey is { } key)
-        {
-            await page.FillAsync("input[autocomplete=one-time-code]", Totp.Code(key, TimeProvider.System.GetUtcNow()));
-            await page.ClickAsync("main button[type=submit]");
-        }
-
-        if (await page.Locator("form.sign-out").CountAsync() == 0)
-        {
-            Assert.Fail($"Not signed in; the page ({page.Url}) says: {await page.InnerTextAsync("body")}");
-        }
-    }
-
-    /// <summary>Waits for <paramref name="selector"/>; when it does not come, fails with what the page says instead.</summary>
-    static async Task ExpectAsync(IPage page, string selector)
-    {
-        try
-        {
-            await page.Locator(selector).First.WaitForAsync(new() { Timeout = 10_000 });
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"No {selector} on {page.Url}; the page says: {await page.InnerTextAsync("body")}");
-        }
-    }
-
     static Task<int> TokenStatusAsync(IPage page) =>
         page.EvaluateAsync<int>("async () => (await fetch('/session/token?audience=cloudstore-keyserver')).status");
-
-    static Task<double> CurrentTimeAsync(IPage page) => page.EvalOnSelectorAsync<double>("#video", "v => v.currentTime");
-
-    /// <summary>Brightness range of the shown frame, drawn small into a canvas: 0 for a blank frame.</summary>
-    static Task<int> FrameContrastAsync(IPage page) => page.EvalOnSelectorAsync<int>("#video", """
-        v => {
-          const c = document.createElement('canvas');
-          c.width = 64; c.height = 36;
-          const g = c.getContext('2d');
-          g.drawImage(v, 0, 0, 64, 36);
-          const d = g.getImageData(0, 0, 64, 36).data;
-          let min = 255, max = 0;
-          for (let i = 0; i < d.length; i += 4) {
-            const y = (d[i] + d[i + 1] + d[i + 2]) / 3;
-            min = Math.min(min, y); max = Math.max(max, y);
-          }
-          return Math.round(max - min);
-        }
-        """);
-
-    /// <summary>The wall-clock moment the player shows (from the playlist's program date-times), once it satisfies <paramref name="condition"/>.</summary>
-    async Task<DateTimeOffset> WaitForPlayingAsync(IPage page, Func<DateTimeOffset, bool> condition, string what, int seconds = 20)
-    {
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(seconds);
-        string? last = null;
-        while (TimeProvider.System.GetUtcNow() < deadline)
-        {
-            last = await page.GetAttributeAsync("#player", "data-playing");
-            if (last is not null && condition(DateTimeOffset.Parse(last, CultureInfo.InvariantCulture)))
-            {
-                return DateTimeOffset.Parse(last, CultureInfo.InvariantCulture);
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException(
-            $"Waited {seconds} s for {what}; the player shows {last ?? "nothing"}; message: {await page.InnerTextAsync("#message")}; " +
-            $"browser: {string.Join(" | ", _diagnostics.TakeLast(40))}");
-    }
 
     /// <summary>Clicks the timeline where <paramref name="time"/> is drawn; returns the moment the click stands for.</summary>
     static async Task<DateTimeOffset> ClickTimelineAsync(IPage page, DateTimeOffset time)

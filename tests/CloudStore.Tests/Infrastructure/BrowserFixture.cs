@@ -22,16 +22,22 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await Stack.InitializeAsync();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await LaunchAsync(_playwright, Stack.Cloud.Certificates.ServerCertificate);
+    }
+
+    /// <summary>Starts Debian's Chromium trusting the server key in <paramref name="serverCertificateFile"/> (and the public roots).</summary>
+    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright, string serverCertificateFile)
+    {
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: Debian's chromium package is needed (./cloudstore test installs it when run as root).");
         }
 
-        await Stack.InitializeAsync();
-        using var server = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Stack.Cloud.Certificates.ServerCertificate));
+        using var server = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(serverCertificateFile));
         var spki = Convert.ToBase64String(SHA256.HashData(server.PublicKey.ExportSubjectPublicKeyInfo()));
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,

@@ -2,13 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using CloudStore.Contracts;
 using CloudStore.LocalStack;
+using CloudStore.Tests.Infrastructure;
+using Microsoft.Playwright;
 using Xunit;
 
 namespace CloudStore.Tests.Stack;
 
 /// <summary>
-/// The README's main command, <c>./cloudstore demo</c>, run as a person runs it: it comes up, serves,
-/// and Ctrl-C (SIGINT) stops it with nothing left running. The build step is skipped
+/// The README's main command, <c>./cloudstore demo</c>, run as a person runs it: it comes up, and within
+/// a minute the administrator it prints signs in to the player in a browser and watches a camera's last
+/// minute; Ctrl-C (SIGINT) stops it with nothing left running. The build step is skipped
 /// (CLOUDSTORE_SKIP_BUILD=1) because `./cloudstore test` has just built the same tree, and rebuilding
 /// it here would rewrite the assemblies this test runs from.
 /// </summary>
@@ -17,7 +20,7 @@ public sealed class DemoCommandTests : IDisposable
     readonly string _state = Directory.CreateTempSubdirectory("cloudstore-demo-").FullName;
 
     [Fact]
-    public async Task Demo_ComesUpServesAndStopsCleanlyOnCtrlC()
+    public async Task Demo_ComesUp_PlaysTheLastMinuteInTheBrowserWithinAMinute_AndStopsCleanlyOnCtrlC()
     {
         var ports = Enumerable.Range(0, 4).Select(_ => ChildProcess.FreePort()).ToArray();
         var start = new ProcessStartInfo("bash")
@@ -83,6 +86,21 @@ public sealed class DemoCommandTests : IDisposable
             {
                 Assert.True(TimeProvider.System.GetUtcNow() < deadline, "The demo's cameras indexed no segments within a minute:\n" + output);
                 await Task.Delay(1000);
+            }
+
+            // Still within that minute, the printed administrator signs in and watches a camera's last minute.
+            using (var playwright = await Playwright.CreateAsync())
+            await using (var browser = await BrowserFixture.LaunchAsync(playwright, Path.Combine(_state, "tls", "server.pem")))
+            {
+                var page = await browser.NewPageAsync();
+                var diagnostics = PlayerPage.Diagnostics(page);
+                await page.GotoAsync($"https://127.0.0.1:{ports[2]}/");
+                await PlayerPage.SignInAsync(page, account.AdministratorEmail, account.AdministratorPassword, account.AuthenticatorKey);
+                await page.ClickAsync($"a[href='cameras/{account.CameraIds[0]}']");
+                var opened = TimeProvider.System.GetUtcNow();
+                var playing = await PlayerPage.WaitForPlayingAsync(page, t => t > opened.AddMinutes(-1.5), "the camera's last minute", diagnostics, seconds: 30);
+                Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"playing only at {TimeProvider.System.GetUtcNow():O}");
+                Assert.True(await PlayerPage.FrameContrastAsync(page) > 64, $"a blank frame at {playing:O}");
             }
 
             using (var kill = Process.Start("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)]))
