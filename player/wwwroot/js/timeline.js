@@ -83,7 +83,8 @@ export class Timeline {
   setCursor(time) {
     this.cursor = time;
     if (time !== null && time > this.end && time - this.end < (this.end - this.start) / 4) {
-      this.move(1);
+      // A failed read here is reported by the page's next periodic refresh.
+      this.move(1).catch(() => {});
       return;
     }
     this.draw();
