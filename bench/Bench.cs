@@ -59,6 +59,9 @@ public static class Bench
         }, null);
         var s3Urls = await MedianAsync(() => s3.ReadUrlsAsync(Guid.NewGuid(), names, now, now.AddHours(1), CancellationToken.None));
         Report("S3 presigned GET for 21,600 segments", s3Urls, $"{21_600 / s3Urls.TotalSeconds:F0} URLs/s");
+
+        Console.WriteLine("  (starting the local stack and Chromium for the player's figures)");
+        await PlaybackBench.RunAsync();
         return 0;
     }
 
@@ -103,6 +106,6 @@ public static class Bench
         return times[Runs / 2];
     }
 
-    static void Report(string what, TimeSpan median, string rate) =>
+    internal static void Report(string what, TimeSpan median, string rate) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {what,-55} {median.TotalMilliseconds,10:F2} ms   {rate}"));
 }

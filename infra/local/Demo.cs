@@ -104,7 +104,8 @@ public static class Demo
         return new AsciiQRCode(data).GetGraphicSmall();
     }
 
-    static async Task<DemoAccount> EnsureDemoAccountAsync(LocalCloud stack, DeviceClient device, string identityFile, CancellationToken cancellationToken)
+    /// <summary>The demo organisation (administrator with an authenticator, device, two cameras), made on the first run and kept in the state folder.</summary>
+    public static async Task<DemoAccount> EnsureDemoAccountAsync(LocalCloud stack, DeviceClient device, string identityFile, CancellationToken cancellationToken)
     {
         var file = Path.Combine(stack.Options.StateFolder, "demo-account.json");
         if (File.Exists(file) && File.Exists(identityFile) && JsonSerializer.Deserialize<DemoAccount>(await File.ReadAllTextAsync(file, cancellationToken)) is { } existing)

@@ -230,7 +230,13 @@ video.addEventListener('timeupdate', () => {
     timeline.setCursor(playing);
   }
 });
-video.addEventListener('playing', () => { started = true; });
+video.addEventListener('playing', () => {
+  if (!started) {
+    // User Timing: the first frame after a load, from navigation start (./cloudstore bench reads it).
+    performance.mark('cloudstore:first-frame');
+  }
+  started = true;
+});
 video.addEventListener('play', () => { playButton.textContent = 'Pause'; });
 video.addEventListener('pause', () => { playButton.textContent = 'Play'; });
 video.addEventListener('ended', () => {

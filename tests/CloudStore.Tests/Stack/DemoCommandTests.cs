@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CloudStore.Contracts;
 using CloudStore.LocalStack;
+using CloudStore.Testing;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit;
@@ -90,7 +91,7 @@ public sealed class DemoCommandTests : IDisposable
 
             // Still within that minute, the printed administrator signs in and watches a camera's last minute.
             using (var playwright = await Playwright.CreateAsync())
-            await using (var browser = await BrowserFixture.LaunchAsync(playwright, Path.Combine(_state, "tls", "server.pem")))
+            await using (var browser = await LocalChromium.LaunchAsync(playwright, Path.Combine(_state, "tls", "server.pem")))
             {
                 var page = await browser.NewPageAsync();
                 var diagnostics = PlayerPage.Diagnostics(page);
