@@ -3,6 +3,7 @@ using CloudStore.Contracts;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
 
 namespace CloudStore.Player.Session;
 
@@ -58,6 +59,8 @@ public static class SessionCookie
                     return Task.CompletedTask;
                 };
             });
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<PlayerOptions>>((cookie, player) => cookie.ExpireTimeSpan = player.Value.SessionIdleTimeout);
         services.AddAuthorization();
         services.AddCascadingAuthenticationState();
         return services;
