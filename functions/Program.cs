@@ -57,6 +57,7 @@ builder.Services.AddRegions().AddCredentials(builder.Configuration);
 builder.Services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
 
 var app = builder.Build();
+app.UseFrontEndClientAddress();
 app.UseCloudStoreProblemDetails();
 app.UseResponseCompression();
 app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);

@@ -34,6 +34,12 @@ public sealed class AuthOptions
     /// <summary>... block the client's sign-in attempts (403) for this long.</summary>
     public TimeSpan ClientBlockDuration { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A file holding the key of the trusted front end (the web player's server), which may forward the
+    /// browser's address; empty: no front end is trusted and every address is the connection's.
+    /// </summary>
+    public string? FrontEndKeyFile { get; set; }
+
     public TimeSpan EnrolmentCodeLifetime { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>Device token lifetime (device access tokens are re-obtained with a fresh assertion).</summary>

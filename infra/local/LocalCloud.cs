@@ -87,6 +87,7 @@ public sealed class LocalCloud : IAsyncDisposable
     async Task StartPartsAsync(CancellationToken cancellationToken)
     {
         var logs = Logs;
+        Contracts.FrontEnd.EnsureKeyFile(FrontEndKeyFile);
         FunctionsUrl = Loopback(Options.FunctionsPort);
         KeyServerUrl = Loopback(Options.KeyServerPort);
         PlayerUrl = Loopback(Options.PlayerPort);
@@ -108,6 +109,7 @@ public sealed class LocalCloud : IAsyncDisposable
         {
             ["Player__UseStaticWebAssets"] = "true",
             ["Player__DataProtectionFolder"] = Path.Combine(Options.StateFolder, "player", "data-protection-keys"),
+            ["Player__FrontEndKeyFile"] = FrontEndKeyFile,
             ["Player__FunctionsUrl"] = FunctionsUrl.ToString(),
             ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
         }, logs, cancellationToken));
@@ -115,6 +117,9 @@ public sealed class LocalCloud : IAsyncDisposable
 
     /// <summary>The key server's embedded key store: a folder per region, each with its own master key.</summary>
     public string KeyStoreRoot => Path.Combine(Options.StateFolder, "keyserver", "keys");
+
+    /// <summary>The key the player presents when it tells the functions which browser a sign-in comes from (0600).</summary>
+    public string FrontEndKeyFile => Path.Combine(Options.StateFolder, "player", "front-end.key");
 
     /// <summary>A region's index database file.</summary>
     public string IndexDatabase(string region) => Path.Combine(Options.StateFolder, "functions", "index", region + ".db");
@@ -127,6 +132,7 @@ public sealed class LocalCloud : IAsyncDisposable
         {
             ["Auth__Issuer"] = Issuer,
             ["Auth__SigningKeyFile"] = Path.Combine(folder, "signing-key.pem"),
+            ["Auth__FrontEndKeyFile"] = FrontEndKeyFile,
             ["Directory__ConnectionString"] = $"Data Source={Path.Combine(folder, "directory.db")}",
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
             ["Player__Origin"] = PlayerOrigin,

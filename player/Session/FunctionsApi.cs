@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Http.Headers;
 using CloudStore.Contracts;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CloudStore.Player.Session;
 
@@ -17,22 +19,23 @@ public sealed record ApiResult<T>(T? Value, int Status, string? Title, string? D
 /// The functions API as the player's server uses it: the sign-in conversation, token refresh, and
 /// reads with a person's access token. Every call goes over TLS to the configured API only.
 /// </summary>
-public sealed class FunctionsApi(HttpClient http)
+/// <remarks>Sign-in steps name the browser they come from (<paramref name="options"/>' front-end key).</remarks>
+public sealed class FunctionsApi(HttpClient http, IOptions<PlayerOptions> options)
 {
-    public Task<ApiResult<SignInResponse>> SignInAsync(string email, string password, CancellationToken cancellationToken) =>
-        PostAsync<SignInResponse>("api/auth/sign-in", new SignInRequest(email, password), cancellationToken);
+    public Task<ApiResult<SignInResponse>> SignInAsync(string email, string password, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/sign-in", new SignInRequest(email, password), browser, cancellationToken);
 
-    public Task<ApiResult<SignInResponse>> SecondStepAsync(string challenge, string? code, string? recoveryCode, CancellationToken cancellationToken) =>
-        PostAsync<SignInResponse>("api/auth/two-factor", new TwoFactorRequest(challenge, code, recoveryCode), cancellationToken);
+    public Task<ApiResult<SignInResponse>> SecondStepAsync(string challenge, string? code, string? recoveryCode, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/two-factor", new TwoFactorRequest(challenge, code, recoveryCode), browser, cancellationToken);
 
-    public Task<ApiResult<AuthenticatorSetupResponse>> BeginEnrolmentAsync(string challenge, CancellationToken cancellationToken) =>
-        PostAsync<AuthenticatorSetupResponse>("api/auth/authenticator/setup", new ChallengeRequest(challenge), cancellationToken);
+    public Task<ApiResult<AuthenticatorSetupResponse>> BeginEnrolmentAsync(string challenge, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<AuthenticatorSetupResponse>("api/auth/authenticator/setup", new ChallengeRequest(challenge), browser, cancellationToken);
 
-    public Task<ApiResult<SignInResponse>> ConfirmEnrolmentAsync(string challenge, string code, CancellationToken cancellationToken) =>
-        PostAsync<SignInResponse>("api/auth/authenticator/confirm", new AuthenticatorConfirmRequest(challenge, code), cancellationToken);
+    public Task<ApiResult<SignInResponse>> ConfirmEnrolmentAsync(string challenge, string code, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/authenticator/confirm", new AuthenticatorConfirmRequest(challenge, code), browser, cancellationToken);
 
     public Task<ApiResult<TokenResponse>> RefreshAsync(string refreshToken, string audience, CancellationToken cancellationToken) =>
-        PostAsync<TokenResponse>("api/auth/token", new RefreshRequest(refreshToken, audience), cancellationToken);
+        PostAsync<TokenResponse>("api/auth/token", new RefreshRequest(refreshToken, audience), browser: null, cancellationToken);
 
     public async Task RevokeAsync(string refreshToken, CancellationToken cancellationToken)
     {
@@ -49,10 +52,17 @@ public sealed class FunctionsApi(HttpClient http)
         return await ReadAsync<T>(response, cancellationToken);
     }
 
-    async Task<ApiResult<T>> PostAsync<T>(string path, object body, CancellationToken cancellationToken)
+    async Task<ApiResult<T>> PostAsync<T>(string path, object body, IPAddress? browser, CancellationToken cancellationToken)
         where T : class
     {
-        using var response = await http.PostAsJsonAsync(path, body, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (browser is not null && options.Value.FrontEndKeyFile is { Length: > 0 } keyFile)
+        {
+            request.Headers.Add(FrontEnd.KeyHeader, FrontEnd.ReadKey(keyFile));
+            request.Headers.Add(FrontEnd.ClientAddressHeader, browser.ToString());
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
         return await ReadAsync<T>(response, cancellationToken);
     }
 

@@ -15,6 +15,13 @@ public sealed class PlayerOptions
     [Required]
     public Uri KeyServerUrl { get; set; } = null!;
 
+    /// <summary>
+    /// The file with this front end's key, shared with the API (<c>Auth:FrontEndKeyFile</c> there): with
+    /// it, sign-in calls carry the browser's address, so the API's per-client limiter and audit log see
+    /// each person rather than the player. Without it the API sees every sign-in as the player's.
+    /// </summary>
+    public string? FrontEndKeyFile { get; set; }
+
     /// <summary>Serve wwwroot from the build output's manifest (running from bin/ rather than a publish folder).</summary>
     public bool UseStaticWebAssets { get; set; }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Xunit;
 
 namespace CloudStore.Tests.ControlPlane;
@@ -41,6 +42,47 @@ public sealed class ClientLimiterTests(FunctionsFactory factory) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, stillBlocked.StatusCode);
         Assert.Equal(HttpStatusCode.OK, released.StatusCode);
+    }
+
+    [Fact]
+    public async Task FrontEnd_WithItsKey_ForwardsBrowserAddresses_SoOneAttackerBlocksOnlyItself_AndForgedAddressesAreIgnored()
+    {
+        // The web player's server is one client address for the API; with the front-end key it names the browser.
+        await using var factory = new FunctionsFactory();
+        var keyFile = Path.Combine(factory.Folder, "front-end.key");
+        FrontEnd.EnsureKeyFile(keyFile);
+        factory.With("Auth:FrontEndKeyFile", keyFile);
+        var key = FrontEnd.ReadKey(keyFile);
+        var tenant = await TestTenant.CreateAsync(factory);
+        using var attackerViaPlayer = ViaFrontEnd(factory.NewClient("2001:db8::1a7e"), key, "2001:db8::bad");
+        using var personViaPlayer = ViaFrontEnd(factory.NewClient("2001:db8::1a7e"), key, "2001:db8::600d");
+        using var forger = ViaFrontEnd(factory.NewClient("2001:db8::f0"), "not the key " + key, "2001:db8::600d");
+        factory.Clock.Freeze();
+
+        for (var i = 0; i < 20; i++)
+        {
+            (await attackerViaPlayer.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest($"guess{i}@example.test", "wrong password " + i))).Dispose();
+            (await forger.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest($"guess{i}@example.test", "wrong password " + i))).Dispose();
+        }
+
+        using var attackerBlocked = await attackerViaPlayer.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        using var forgerBlocked = await forger.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        using var person = await personViaPlayer.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
+        var sources = await factory.WithDirectoryAsync(db => db.AuditEntries.Select(e => e.SourceAddress).Distinct().ToListAsync());
+
+        Assert.Equal(HttpStatusCode.Forbidden, attackerBlocked.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, forgerBlocked.StatusCode); // its forged address was not believed: it blocked itself
+        Assert.Equal(HttpStatusCode.OK, person.StatusCode);
+        Assert.Contains("2001:db8::bad", sources);
+        Assert.Contains("2001:db8::f0", sources);
+        Assert.DoesNotContain("2001:db8::1a7e", sources);
+    }
+
+    static HttpClient ViaFrontEnd(HttpClient client, string key, string browser)
+    {
+        client.DefaultRequestHeaders.Add(FrontEnd.KeyHeader, key);
+        client.DefaultRequestHeaders.Add(FrontEnd.ClientAddressHeader, browser);
+        return client;
     }
 
     [Fact]
