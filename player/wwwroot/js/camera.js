@@ -27,6 +27,7 @@ let hls = null;
 let ticket = 0;
 /** Whether the loaded playlist has started playing: before that, hls.js would override a seek with its start position. */
 let started = false;
+let loadedFrom = null;
 let loadedTo = null;
 let freshLinksTried = false;
 
@@ -95,11 +96,11 @@ function fragments() {
   return (level?.details?.fragments ?? []).filter((f) => f.programDateTime !== null);
 }
 
-/** The media position of wall-clock `time` in the loaded playlist (inside a gap: the next recording), or null outside it. */
+/** The media position of wall-clock `time` in the loaded playlist (inside a gap: where recording resumes), or null outside it. */
 function positionOf(time) {
   const loaded = fragments();
   const last = loaded.at(-1);
-  if (!last || time < loaded[0].programDateTime - 1000 || time >= last.programDateTime + last.duration * 1000) {
+  if (!last || loadedFrom === null || time < loadedFrom || time >= last.programDateTime + last.duration * 1000) {
     return null;
   }
   const fragment = loaded.find((f) => time < f.programDateTime + f.duration * 1000);
@@ -142,6 +143,7 @@ function load(time) {
   hls = newHls();
   freshLinksTried = false;
   started = false;
+  loadedFrom = time - halfWindow;
   loadedTo = time + halfWindow;
   let startLoaded = false;
   const start = () => {
@@ -163,7 +165,7 @@ function load(time) {
   hls.on(Hls.Events.LEVEL_LOADED, start);
   hls.on(Hls.Events.ERROR, (_, data) => mine === ticket && onError(data));
   hls.attachMedia(video);
-  hls.loadSource(playlistUrl(time - halfWindow, loadedTo));
+  hls.loadSource(playlistUrl(loadedFrom, loadedTo));
 }
 
 function onError(data) {
@@ -225,7 +227,8 @@ const timeline = new Timeline(
 video.addEventListener('timeupdate', () => {
   const playing = dateAt(video.currentTime);
   if (playing !== null) {
-    clock.textContent = `${utc(playing)} UTC`;
+    const local = new Date(playing).toLocaleTimeString([], { hour12: false });
+    clock.textContent = `${utc(playing)} UTC · ${local} local`;
     root.dataset.playing = iso(playing);
     timeline.setCursor(playing);
   }

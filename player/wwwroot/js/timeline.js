@@ -32,6 +32,16 @@ export class Timeline {
       const box = canvas.getBoundingClientRect();
       this.seek(this.start + ((event.clientX - box.left) / box.width) * (this.end - this.start));
     });
+    // Keyboard: ← → move the playing moment by a fiftieth of the view and play from there.
+    canvas.addEventListener('keydown', (event) => {
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      if (step === undefined) {
+        return;
+      }
+      event.preventDefault();
+      const from = this.cursor ?? (this.start + this.end) / 2;
+      this.seek(from + (step * (this.end - this.start)) / 50);
+    });
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
@@ -88,12 +98,6 @@ export class Timeline {
       return;
     }
     this.draw();
-  }
-
-  /** The first recorded moment at or after `time` in the loaded spans, or null. */
-  recordedFrom(time) {
-    const span = this.spans.find((s) => s.end > time);
-    return span ? Math.max(span.start, time) : null;
   }
 
   draw() {

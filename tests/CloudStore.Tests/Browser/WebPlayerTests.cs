@@ -79,6 +79,14 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         var clicked = await ClickTimelineAsync(page, target);
         var landed = await PlayerPage.WaitForPlayingAsync(page, t => t < second.Start, "the seek back into the first recording", diagnostics);
         Assert.True((landed - clicked).Duration() <= SourceVideoFixture.SegmentLength, $"landed at {landed:O}, clicked {clicked:O}");
+        Assert.Contains(" UTC · ", await page.InnerTextAsync("#clock"), StringComparison.Ordinal);
+
+        // The keyboard moves a fiftieth of the 5-minute view (6 s): back from inside the second recording into
+        // the gap before it, so playback resumes where that recording starts (playing on never goes back).
+        await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start.AddSeconds(2), "playing on into the second recording", diagnostics);
+        await page.FocusAsync("#timeline");
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await PlayerPage.WaitForPlayingAsync(page, t => t < second.Start.AddSeconds(1.5), "the keyboard step back to the start of the second recording", diagnostics);
 
         // The token went to the API and the key server, never to storage.
         var storageOrigin = region == Regions.UsVirginia ? Cloud.S3.Url.GetLeftPart(UriPartial.Authority) : Origin(Cloud.Azurite.Account(region).BlobEndpoint);
