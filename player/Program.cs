@@ -20,6 +20,8 @@ if (player.GetValue<bool>(nameof(PlayerOptions.UseStaticWebAssets)))
 
 builder.Services.AddOptions<PlayerOptions>().Bind(player).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(services => new FrontEndKey(
+    services.GetRequiredService<IOptions<PlayerOptions>>().Value.FrontEndKeyFile is { Length: > 0 } file ? FrontEnd.ReadKey(file) : null));
 builder.Services.AddHttpClient<FunctionsApi>((services, http) =>
         http.BaseAddress = services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl)
     .ConfigurePrimaryHttpMessageHandler(() => TrustedHttp.CreateHandler(builder.Configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"]));

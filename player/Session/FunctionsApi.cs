@@ -1,16 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using CloudStore.Contracts;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace CloudStore.Player.Session;
 
 /// <summary>What an API call gave: the value, or the problem (RFC 7807) the API answered with.</summary>
 public sealed record ApiResult<T>(T? Value, int Status, string? Title, string? Detail)
 {
-    public bool Succeeded => Value is not null;
-
     /// <summary>A sentence for the person at the screen.</summary>
     public string Message => Detail is { Length: > 0 } detail ? $"{Title}: {detail}" : Title ?? $"The service answered {Status}.";
 }
@@ -19,8 +17,11 @@ public sealed record ApiResult<T>(T? Value, int Status, string? Title, string? D
 /// The functions API as the player's server uses it: the sign-in conversation, token refresh, and
 /// reads with a person's access token. Every call goes over TLS to the configured API only.
 /// </summary>
-/// <remarks>Sign-in steps name the browser they come from (<paramref name="options"/>' front-end key).</remarks>
-public sealed class FunctionsApi(HttpClient http, IOptions<PlayerOptions> options)
+/// <summary>The front end's key (<see cref="PlayerOptions.FrontEndKeyFile"/>), read once at start; null when none is configured.</summary>
+public sealed record FrontEndKey(string? Value);
+
+/// <remarks>Sign-in steps name the browser they come from, with <paramref name="frontEnd"/>'s key.</remarks>
+public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
 {
     public Task<ApiResult<SignInResponse>> SignInAsync(string email, string password, IPAddress? browser, CancellationToken cancellationToken) =>
         PostAsync<SignInResponse>("api/auth/sign-in", new SignInRequest(email, password), browser, cancellationToken);
@@ -42,6 +43,15 @@ public sealed class FunctionsApi(HttpClient http, IOptions<PlayerOptions> option
         using var response = await http.PostAsJsonAsync("api/auth/revoke", new RevokeRequest(refreshToken), cancellationToken);
     }
 
+    /// <summary>The organisation's cameras, read with the signed-in <paramref name="person"/>'s API token.</summary>
+    public async Task<ApiResult<List<CameraOverviewResponse>>> CamerasAsync(PlayerSessions sessions, ClaimsPrincipal person, CancellationToken cancellationToken)
+    {
+        var token = await sessions.AccessTokenAsync(person.FindFirstValue(SessionCookie.SessionIdClaim), Audiences.Api, cancellationToken);
+        return token is null
+            ? new(null, StatusCodes.Status401Unauthorized, "Your session has ended", "Sign in again.")
+            : await GetAsync<List<CameraOverviewResponse>>("api/cameras", token.AccessToken, cancellationToken);
+    }
+
     /// <summary>A GET with the person's access token for the API.</summary>
     public async Task<ApiResult<T>> GetAsync<T>(string path, string accessToken, CancellationToken cancellationToken)
         where T : class
@@ -56,9 +66,9 @@ public sealed class FunctionsApi(HttpClient http, IOptions<PlayerOptions> option
         where T : class
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        if (browser is not null && options.Value.FrontEndKeyFile is { Length: > 0 } keyFile)
+        if (browser is not null && frontEnd.Value is { } key)
         {
-            request.Headers.Add(FrontEnd.KeyHeader, FrontEnd.ReadKey(keyFile));
+            request.Headers.Add(FrontEnd.KeyHeader, key);
             request.Headers.Add(FrontEnd.ClientAddressHeader, browser.ToString());
         }
 

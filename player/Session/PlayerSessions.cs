@@ -62,9 +62,9 @@ public sealed class PlayerSessions(IServiceScopeFactory scopes, IOptions<PlayerO
 
     /// <summary>An access token for <paramref name="audience"/>: the cached one, or a new one from a refresh.</summary>
     /// <returns>Null when the session is over (signed out, expired, or revoked by the API).</returns>
-    public async Task<BrowserToken?> AccessTokenAsync(string id, string audience, CancellationToken cancellationToken)
+    public async Task<BrowserToken?> AccessTokenAsync(string? id, string audience, CancellationToken cancellationToken)
     {
-        if (!IsActive(id) || !_sessions.TryGetValue(id, out var session))
+        if (!IsActive(id) || !_sessions.TryGetValue(id!, out var session))
         {
             return null;
         }
@@ -84,7 +84,7 @@ public sealed class PlayerSessions(IServiceScopeFactory scopes, IOptions<PlayerO
             var refreshed = await api.RefreshAsync(session.RefreshToken, audience, cancellationToken);
             if (refreshed.Value is not { RefreshToken: { } next } tokens)
             {
-                _sessions.TryRemove(id, out _);
+                _sessions.TryRemove(id!, out _);
                 return null;
             }
 

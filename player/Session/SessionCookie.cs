@@ -99,7 +99,7 @@ public static class SessionCookie
                     title: "Unknown audience", detail: $"Ask for {Audiences.Api} or {Audiences.KeyServer}.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var token = await sessions.AccessTokenAsync(context.User.FindFirstValue(SessionIdClaim)!, audience, cancellationToken);
+            var token = await sessions.AccessTokenAsync(context.User.FindFirstValue(SessionIdClaim), audience, cancellationToken);
             if (token is null)
             {
                 await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

@@ -198,19 +198,20 @@ function onError(data) {
           : `The playlist could not be loaded (${status || 'no answer from the API'}).`);
       return;
     case Hls.ErrorDetails.FRAG_LOAD_ERROR:
-    case Hls.ErrorDetails.FRAG_LOAD_TIMEOUT:
+    case Hls.ErrorDetails.FRAG_LOAD_TIMEOUT: {
       if (!givingUp) {
         return;
       }
       const at = dateAt(video.currentTime);
       if ((status === 403 || status === 404) && !freshLinksTried && at !== null) {
-        // Read links are short-lived: a page left open outlives them. Fresh ones, once.
+        // Read links are short-lived: a page left open outlives them. Fresh ones, once (load() resets the flag).
         load(at);
         freshLinksTried = true;
         return;
       }
       fail(`A recording segment could not be fetched from storage (${status || 'no answer'}): it may be missing.`);
       return;
+    }
     default:
       if (data.fatal) {
         fail(`Playback stopped: ${data.details}.`);

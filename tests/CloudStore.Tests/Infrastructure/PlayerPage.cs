@@ -42,7 +42,10 @@ public static class PlayerPage
         }
     }
 
-    /// <summary>Collects what the browser reports (console errors and warnings, failed requests, 4xx/5xx answers).</summary>
+    /// <summary>
+    /// Collects what the browser reports (console errors and warnings, failed requests, 4xx/5xx answers).
+    /// URLs are kept without their query: storage URLs carry read signatures, which test output must not show.
+    /// </summary>
     public static ConcurrentQueue<string> Diagnostics(IPage page)
     {
         var diagnostics = new ConcurrentQueue<string>();
@@ -53,16 +56,18 @@ public static class PlayerPage
                 diagnostics.Enqueue(message.Text);
             }
         };
-        page.RequestFailed += (_, request) => diagnostics.Enqueue($"request failed: {request.Url} {request.Failure}");
+        page.RequestFailed += (_, request) => diagnostics.Enqueue($"request failed: {WithoutQuery(request.Url)} {request.Failure}");
         page.Response += (_, response) =>
         {
             if (response.Status >= 400)
             {
-                diagnostics.Enqueue($"{response.Status} {response.Url}");
+                diagnostics.Enqueue($"{response.Status} {WithoutQuery(response.Url)}");
             }
         };
         return diagnostics;
     }
+
+    static string WithoutQuery(string url) => new Uri(url).GetLeftPart(UriPartial.Path);
 
     public static Task<double> CurrentTimeAsync(IPage page) => page.EvalOnSelectorAsync<double>("#video", "v => v.currentTime");
 
