@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
-using CloudStore.Functions.Playback;
-using CloudStore.Functions.Regional;
+using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Regional;
 
 namespace CloudStore.Bench;
 

@@ -144,7 +144,7 @@ public static class Demo
             UseShellExecute = false,
             WorkingDirectory = RepositoryLayout.Root,
         };
-        start.ArgumentList.Add(RepositoryLayout.HostAssembly("functions", "CloudStore.Functions"));
+        start.ArgumentList.Add(RepositoryLayout.HostAssembly("functions/CloudStore.Functions.Local", "CloudStore.Functions.Local"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

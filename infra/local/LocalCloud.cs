@@ -97,7 +97,7 @@ public sealed class LocalCloud : IAsyncDisposable
         S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
         _parts.Add(S3);
 
-        _parts.Add(await StartHostAsync("functions", "CloudStore.Functions", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
+        _parts.Add(await StartHostAsync("functions/CloudStore.Functions.Local", "CloudStore.Functions.Local", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
         _parts.Add(await StartHostAsync("keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
         {
             ["KeyServer__TokenIssuer"] = Issuer,

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
@@ -11,28 +10,17 @@ namespace CloudStore.Hosting;
 /// <summary>How every CloudStore host listens.</summary>
 public static class CloudStoreKestrel
 {
-    /// <summary>Set by the Azure Functions host when the app runs as a custom handler.</summary>
-    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
     /// <summary>
-    /// HTTPS only, TLS 1.2 and 1.3, on the addresses given by <c>--urls</c>/<c>ASPNETCORE_URLS</c>.
-    /// Under the Azure Functions host (<see cref="CustomHandlerPortVariable"/> set) the app instead
-    /// listens on plain HTTP on loopback only: the Functions front end terminates TLS (minimum 1.2,
-    /// set in infra/) and forwards to the handler inside the same sandbox.
+    /// HTTPS only, TLS 1.2 and 1.3, on the addresses given by <c>--urls</c>/<c>ASPNETCORE_URLS</c>. (The
+    /// Azure Functions app does not use this: the Functions front end terminates TLS, minimum 1.2 as set in
+    /// infra/azure, and the worker's own server is the Functions host's business.)
     /// </summary>
     public static WebApplicationBuilder UseCloudStoreKestrel(this WebApplicationBuilder builder, long maxRequestBodyBytes)
     {
-        var handlerPort = Environment.GetEnvironmentVariable(CustomHandlerPortVariable);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = maxRequestBodyBytes;
-            if (!string.IsNullOrEmpty(handlerPort))
-            {
-                kestrel.Listen(IPAddress.Loopback, int.Parse(handlerPort, System.Globalization.CultureInfo.InvariantCulture));
-                return;
-            }
-
             var tls = builder.Configuration.GetSection(TlsOptions.Section).Get<TlsOptions>() ?? new TlsOptions();
             if (string.IsNullOrEmpty(tls.CertificateFile) || string.IsNullOrEmpty(tls.KeyFile))
             {
@@ -49,10 +37,7 @@ public static class CloudStoreKestrel
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
         });
 
-        if (string.IsNullOrEmpty(handlerPort))
-        {
-            RefusePlainHttpUrls(builder.Configuration);
-        }
+        RefusePlainHttpUrls(builder.Configuration);
 
         return builder;
     }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
-using CloudStore.Functions.Audit;
+using CloudStore.ControlPlane.Audit;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Xunit;

@@ -183,7 +183,7 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         public Task<string> CountAllAsync() => Factory.WithDirectoryAsync(async db => string.Join(",",
             await db.Organizations.CountAsync(), await db.Users.CountAsync(), await db.UserTokens.CountAsync(), await db.Devices.CountAsync(),
             await db.Cameras.CountAsync(), await db.RefreshTokens.CountAsync(), await db.SignInChallenges.CountAsync(), await db.UsedAssertions.CountAsync(),
-            await db.Devices.CountAsync(d => d.Status != Functions.Devices.DeviceStatus.Pending),
+            await db.Devices.CountAsync(d => d.Status != global::CloudStore.ControlPlane.Devices.DeviceStatus.Pending),
             await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount)));
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();

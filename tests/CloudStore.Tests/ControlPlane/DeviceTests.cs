@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.Device;
-using CloudStore.Functions.Devices;
+using CloudStore.ControlPlane.Devices;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Xunit;

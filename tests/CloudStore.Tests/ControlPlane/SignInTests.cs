@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using CloudStore.LocalStack;
 using CloudStore.Contracts;
-using CloudStore.Functions.Audit;
+using CloudStore.ControlPlane.Audit;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using CloudStore.Contracts;
-using CloudStore.Functions.Auth;
+using CloudStore.ControlPlane.Auth;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

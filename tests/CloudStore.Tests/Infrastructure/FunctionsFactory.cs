@@ -1,5 +1,5 @@
 using System.Net;
-using CloudStore.Functions.Data;
+using CloudStore.ControlPlane.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.Device;
-using CloudStore.Functions.Organizations;
+using CloudStore.ControlPlane.Organizations;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 

@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using CloudStore.Contracts;
 using CloudStore.Device.Media;
-using CloudStore.Functions.Playback;
+using CloudStore.ControlPlane.Playback;
 using CloudStore.Tests.Infrastructure;
 using CloudStore.Tests.Upload;
 using Xunit;
@@ -214,8 +214,8 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
 
     async Task<string> ExpiredReadUrlAsync(Guid cameraId, string segmentName)
     {
-        var storage = CloudStore.Functions.Regional.AzureCameraStorage.Create(
-            new CloudStore.Functions.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.EuFrankfurt).ConnectionString },
+        var storage = CloudStore.ControlPlane.Regional.AzureCameraStorage.Create(
+            new CloudStore.ControlPlane.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.EuFrankfurt).ConnectionString },
             stack.Cloud.Certificates.CaCertificate);
         var past = TimeProvider.System.GetUtcNow().AddHours(-2);
         var name = "segments/" + segmentName;

@@ -1,4 +1,4 @@
-using CloudStore.Functions.Devices;
+using CloudStore.ControlPlane.Devices;
 using Xunit;
 
 namespace CloudStore.Tests.Unit;

@@ -1,5 +1,5 @@
-using CloudStore.Functions.Auth;
-using CloudStore.Functions.Users;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Users;
 using Xunit;
 
 namespace CloudStore.Tests.Unit;

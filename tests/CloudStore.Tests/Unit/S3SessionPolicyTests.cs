@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CloudStore.Functions.Regional;
+using CloudStore.ControlPlane.Regional;
 using Xunit;
 
 namespace CloudStore.Tests.Unit;

@@ -1,4 +1,4 @@
-using CloudStore.Functions.Auth;
+using CloudStore.ControlPlane.Auth;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Xunit;

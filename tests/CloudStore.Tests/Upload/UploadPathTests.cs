@@ -268,8 +268,8 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     /// <summary>A grant as the control plane makes it, but issued two hours ago for one hour.</summary>
     async Task<string> ExpiredGrantAsync(Guid cameraId)
     {
-        var storage = CloudStore.Functions.Regional.AzureCameraStorage.Create(
-            new CloudStore.Functions.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.UkLondon).ConnectionString },
+        var storage = CloudStore.ControlPlane.Regional.AzureCameraStorage.Create(
+            new CloudStore.ControlPlane.Regional.RegionStorageOptions { ConnectionString = stack.Cloud.Azurite.Account(Regions.UkLondon).ConnectionString },
             stack.Cloud.Certificates.CaCertificate);
         var past = TimeProvider.System.GetUtcNow().AddHours(-2);
         return (await storage.GrantCreateOnlyAsync(cameraId, past, past.AddHours(1), CancellationToken.None)).SasToken!;
@@ -278,7 +278,7 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     /// <summary>A presigned URL as the control plane makes it, but expired an hour ago.</summary>
     async Task<string> ExpiredS3UrlAsync(Guid cameraId, string name)
     {
-        var storage = CloudStore.Functions.Regional.S3CameraStorage.Create(new CloudStore.Functions.Regional.RegionStorageOptions
+        var storage = CloudStore.ControlPlane.Regional.S3CameraStorage.Create(new CloudStore.ControlPlane.Regional.RegionStorageOptions
         {
             Kind = CredentialsResponse.S3,
             ServiceUrl = stack.Cloud.S3.Url.ToString(),

@@ -1,0 +1,87 @@
+using CloudStore.Contracts;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Platform;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudStore.ControlPlane.Audit;
+
+public static class AuditEndpoints
+{
+    public const int MaxPageSize = 1000;
+
+    public static IServiceCollection AddAudit(this IServiceCollection services) => services.AddScoped<AuditLog>();
+
+    public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/audit", Query).WithName("QueryAudit").WithTags("Audit").RequireAuthorization(Policies.Administrator)
+            .WithSummary("The organisation's audit log, newest first: filter by time range, actor and action; page with 'before' (an entry id).");
+        return app;
+    }
+
+    static async Task<Results<Ok<List<AuditEntryResponse>>, ValidationProblem>> Query(
+        HttpContext context,
+        DirectoryDbContext db,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        string? actor,
+        string? action,
+        long? before,
+        int? limit,
+        CancellationToken cancellationToken)
+    {
+        var validation = new Validation();
+        if (from > to)
+        {
+            validation.Add(nameof(from), "'from' must not be after 'to'.");
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            validation.Add(nameof(limit), $"From 1 to {MaxPageSize}.");
+        }
+
+        if (actor?.Length > 200 || action?.Length > 64)
+        {
+            validation.Add(actor?.Length > 200 ? nameof(actor) : nameof(action), "Too long.");
+        }
+
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        var caller = Caller.From(context.User);
+        var query = db.AuditEntries.Where(e => e.OrganizationId == caller.OrganizationId);
+        if (from is { } start)
+        {
+            query = query.Where(e => e.Time >= start);
+        }
+
+        if (to is { } end)
+        {
+            query = query.Where(e => e.Time <= end);
+        }
+
+        if (actor is not null)
+        {
+            query = query.Where(e => e.Actor == actor);
+        }
+
+        if (action is not null)
+        {
+            query = query.Where(e => e.Action == action);
+        }
+
+        if (before is { } cursor)
+        {
+            query = query.Where(e => e.Id < cursor);
+        }
+
+        var entries = await query.OrderByDescending(e => e.Id).Take(limit ?? 100)
+            .Select(e => new AuditEntryResponse(e.Id, e.Time, e.Actor, e.SourceAddress, e.Action, e.Target, e.Outcome))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(entries);
+    }
+}

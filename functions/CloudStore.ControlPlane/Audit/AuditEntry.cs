@@ -1,0 +1,52 @@
+namespace CloudStore.ControlPlane.Audit;
+
+/// <summary>One security-relevant event. Append-only: the database refuses updates and deletes.</summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset Time { get; set; }
+
+    /// <summary>The organisation the event belongs to; null for events with no known organisation (a failed sign-in for an unknown name).</summary>
+    public Guid? OrganizationId { get; set; }
+
+    /// <summary>Who acted: <c>user:{id}</c>, <c>device:{id}</c>, <c>anonymous</c>, <c>system</c>, or an external subject.</summary>
+    public required string Actor { get; set; }
+
+    public required string SourceAddress { get; set; }
+
+    /// <summary>What happened, from <see cref="AuditActions"/>.</summary>
+    public required string Action { get; set; }
+
+    /// <summary>What it happened to, such as <c>user:{id}</c> or <c>device:{id}</c>.</summary>
+    public required string Target { get; set; }
+
+    /// <summary><c>success</c> or <c>failure:{reason}</c>.</summary>
+    public required string Outcome { get; set; }
+}
+
+public static class AuditActions
+{
+    public const string SignIn = "auth.sign-in";
+    public const string TokenRefresh = "auth.token-refresh";
+    public const string SignOut = "auth.sign-out";
+    public const string TwoFactorEnrolled = "auth.2fa-enrolled";
+    public const string TwoFactorReset = "auth.2fa-reset";
+    public const string RecoveryCodesRegenerated = "auth.recovery-codes-regenerated";
+    public const string UserCreated = "user.created";
+    public const string RoleChanged = "user.role-changed";
+    public const string OrganizationCreated = "organization.created";
+    public const string OrganizationPolicyChanged = "organization.policy-changed";
+    public const string OrganizationRegionChosen = "organization.region-chosen";
+    public const string SubscriptionChanged = "organization.subscription-changed";
+    public const string CredentialsIssued = "credentials.issued";
+    public const string PlaylistIssued = "recordings.playlist-issued";
+    public const string DeviceCreated = "device.created";
+    public const string DeviceEnrolled = "device.enrolled";
+    public const string DeviceRevoked = "device.revoked";
+    public const string DeviceAuthenticated = "device.authenticated";
+    public const string CameraCreated = "camera.created";
+    public const string CameraEnabledChanged = "camera.enabled-changed";
+    public const string SubscriptionNotice = "organization.subscription-notice";
+    public const string RetentionSweep = "recordings.retention-sweep";
+}

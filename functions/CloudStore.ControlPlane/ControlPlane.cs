@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Credentials;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Devices;
+using CloudStore.ControlPlane.Organizations;
+using CloudStore.ControlPlane.Platform;
+using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Regional;
+using CloudStore.ControlPlane.Retention;
+using CloudStore.ControlPlane.Segments;
+using CloudStore.ControlPlane.Users;
+using CloudStore.Hosting;
+
+namespace CloudStore.ControlPlane;
+
+/// <summary>
+/// The control plane's table of contents: its services, its middleware and its operations. Both front
+/// doors call exactly these three methods (the Azure Functions worker in <c>CloudStore.Functions</c>, the
+/// local ASP.NET Core host in <c>CloudStore.Functions.Local</c>), so they cannot serve different things.
+/// </summary>
+public static class ControlPlane
+{
+    public static IHostApplicationBuilder AddControlPlane(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddCloudStoreProblemDetails();
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // Strict input: an unknown field, a missing required one or a null where none is allowed is a 400.
+            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.SerializerOptions.RespectNullableAnnotations = true;
+            json.SerializerOptions.RespectRequiredConstructorParameters = true;
+        });
+        services.AddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
+        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        {
+            // The web player's scripts read timelines and playlists from the browser; no other origin may.
+            if (builder.Configuration["Player:Origin"] is { Length: > 0 } origin)
+            {
+                policy.WithOrigins(origin).WithMethods("GET").WithHeaders("Authorization");
+            }
+        }));
+        services.AddResponseCompression(compression =>
+        {
+            // Playlists only: a day's playlist is megabytes of repetitive text. They reflect no request input, so
+            // compressing them beside the URL signatures they carry gives a BREACH-style attack nothing to vary.
+            compression.EnableForHttps = true;
+            compression.MimeTypes = ["application/vnd.apple.mpegurl"];
+        });
+
+        services.AddDirectory(builder.Configuration);
+        builder.AddAuth();
+        services.AddAudit().AddOrganizations().AddDevices();
+        services.AddRegions().AddCredentials(builder.Configuration);
+        services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
+        services.AddRetention();
+        services.AddSingleton<OperationTable>();
+        return builder;
+    }
+
+    /// <summary>The middleware every operation runs behind, in order, whichever front door it came through.</summary>
+    public static IApplicationBuilder UseControlPlane(this IApplicationBuilder app)
+    {
+        app.UseFrontEndClientAddress();
+        app.UseCloudStoreProblemDetails();
+        app.UseResponseCompression();
+        app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>
+    /// Every HTTP operation, each named: the name is the Azure Function's name, and
+    /// <c>FunctionsMetadataTests</c> holds the function app's routes equal to these.
+    /// </summary>
+    public static IEndpointRouteBuilder MapControlPlane(this IEndpointRouteBuilder app)
+    {
+        app.MapHealth();
+        app.MapAuth();
+        app.MapOrganizations();
+        app.MapUsers();
+        app.MapDevices();
+        app.MapAudit();
+        app.MapCredentials();
+        app.MapSegments();
+        app.MapPlayback();
+        return app;
+    }
+
+    /// <summary>Creates what the control plane needs before its first request (schemas, regional indexes).</summary>
+    public static async Task InitializeControlPlaneAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await services.InitializeDirectoryAsync(cancellationToken);
+        await services.GetRequiredService<RegionCatalog>().InitializeAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,107 @@
+using CloudStore.Contracts;
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Platform;
+using CloudStore.ControlPlane.Regional;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CloudStore.ControlPlane.Credentials;
+
+/// <summary>The <c>Credentials</c> section.</summary>
+public sealed class CredentialOptions
+{
+    public const string Section = "Credentials";
+
+    /// <summary>How long an upload grant lasts: 15 minutes to 12 hours.</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Step C: an enrolled, active device gets a short-lived grant that lets it create new objects in one
+/// of its cameras' storage in the organisation's home region, plus the public key to wrap data keys
+/// under. Every grant and every refusal is audited; the grant itself never is.
+/// </summary>
+public static class CredentialEndpoints
+{
+    public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CredentialOptions>().BindConfiguration(CredentialOptions.Section)
+            .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(15) && o.Lifetime <= TimeSpan.FromHours(12), "Credentials:Lifetime must be from 15 minutes to 12 hours.")
+            .ValidateOnStart();
+        services.AddOptions<KeyServerOptions>().BindConfiguration(KeyServerOptions.Section);
+        var keyServer = configuration.GetSection(KeyServerOptions.Section).Get<KeyServerOptions>() ?? new KeyServerOptions();
+        var caFile = configuration[$"{Hosting.TlsOptions.Section}:{nameof(Hosting.TlsOptions.CaCertificateFile)}"];
+        services.AddHttpClient<KeyServerClient>(http =>
+            {
+                if (Uri.TryCreate(keyServer.Url, UriKind.Absolute, out var url))
+                {
+                    http.BaseAddress = new Uri(url.ToString().TrimEnd('/') + "/");
+                }
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => TrustedHttp.CreateHandler(caFile));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCredentials(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/credentials", Issue).WithName("IssueCredentials").WithTags("Upload").RequireAuthorization(Policies.Device)
+            .WithSummary("Device: a create-only upload grant for one of its cameras, with the organisation's public key.");
+        return app;
+    }
+
+    static async Task<Results<Ok<CredentialsResponse>, ValidationProblem, ProblemHttpResult>> Issue(
+        CredentialsRequest request,
+        HttpContext context,
+        DirectoryDbContext db,
+        RegionCatalog regions,
+        KeyServerClient keyServer,
+        AuditLog audit,
+        IOptions<CredentialOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var objectNames = request.ObjectNames ?? [];
+        if (objectNames.Count > CredentialsRequest.MaxObjectNames || !objectNames.All(Segments.SegmentValidation.IsCameraObjectName))
+        {
+            return new Validation().Add(nameof(request.ObjectNames), $"At most {CredentialsRequest.MaxObjectNames} names under keys/, init/ or segments/.").Problem();
+        }
+
+        var caller = Caller.From(context.User);
+        var deviceId = Guid.Parse(caller.Subject);
+        var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == request.CameraId && c.DeviceId == deviceId && c.OrganizationId == caller.OrganizationId, cancellationToken);
+        var organization = await db.Organizations.SingleAsync(o => o.Id == caller.OrganizationId, cancellationToken);
+        var now = time.GetUtcNow();
+        var refusal = (camera, organization) switch
+        {
+            (null, _) => (StatusCodes.Status404NotFound, "unknown-camera", "No such camera on this device."),
+            ({ Enabled: false }, _) => (StatusCodes.Status403Forbidden, "camera-disabled", "Cloud storage is not enabled for this camera."),
+            (_, var o) when !o.SubscriptionActive(now) => (StatusCodes.Status403Forbidden, "subscription-ended", "The organisation's subscription has ended."),
+            (_, { HomeRegion: null }) => (StatusCodes.Status409Conflict, "no-region", "The organisation has not chosen a region for its recordings."),
+            (_, var o) when !regions.IsConfigured(o.HomeRegion!) => (StatusCodes.Status503ServiceUnavailable, "region-not-served", "The organisation's region is not served by this deployment."),
+            _ => default((int, string, string)?),
+        };
+        var target = $"camera:{request.CameraId}";
+        if (refusal is var (status, reason, detail))
+        {
+            await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.CredentialsIssued, target, AuditLog.Failure(reason), cancellationToken);
+            return TypedResults.Problem(title: "No upload grant", detail: detail, statusCode: status);
+        }
+
+        var region = organization.HomeRegion!;
+        var expiresAt = now + options.Value.Lifetime;
+        var publicKey = await keyServer.PublicKeyAsync(organization.Id, region, cancellationToken);
+        var grant = await regions.Storage(region).GrantAsync(camera!.Id, objectNames, now, expiresAt, cancellationToken);
+        audit.Add(caller.OrganizationId, caller.Actor, AuditActions.CredentialsIssued, target, $"success:region={region};expires={expiresAt:O}");
+        await db.SaveChangesAsync(cancellationToken);
+
+        // Renew when 80% of the lifetime has passed, well before expiry, so an upload in flight keeps a valid grant.
+        var renewAt = now + (options.Value.Lifetime * 0.8);
+        return TypedResults.Ok(new CredentialsResponse(
+            organization.Id, camera.Id, region, grant.Kind, expiresAt, renewAt, publicKey,
+            ContainerUrl: grant.ContainerUrl, SasToken: grant.SasToken, AccessKeyId: grant.AccessKeyId, SecretAccessKey: grant.SecretAccessKey,
+            SessionToken: grant.SessionToken, Bucket: grant.Bucket, Url: grant.Url, Prefix: grant.Prefix, PutUrls: grant.PutUrls));
+    }
+}

@@ -1,0 +1,114 @@
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Devices;
+using CloudStore.ControlPlane.Organizations;
+using CloudStore.ControlPlane.Users;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CloudStore.ControlPlane.Data;
+
+/// <summary>
+/// The directory: organisations, users (ASP.NET Core Identity), devices, cameras, tokens and the
+/// audit log. Global data, not regional. The model uses only portable types (times are stored as
+/// Unix milliseconds) so the same context runs on SQLite (embedded default) and PostgreSQL.
+/// </summary>
+public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> options)
+    : IdentityUserContext<CloudStoreUser, Guid>(options)
+{
+    public DbSet<Organization> Organizations => Set<Organization>();
+
+    public DbSet<Device> Devices => Set<Device>();
+
+    public DbSet<Camera> Cameras => Set<Camera>();
+
+    public DbSet<UsedAssertion> UsedAssertions => Set<UsedAssertion>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<SignInChallenge> SignInChallenges => Set<SignInChallenge>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UnixMillisecondsConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<CloudStoreUser>(user =>
+        {
+            user.Property(u => u.Role).HasMaxLength(32);
+            user.HasIndex(u => u.OrganizationId);
+            user.HasOne<Organization>().WithMany().HasForeignKey(u => u.OrganizationId);
+        });
+
+        builder.Entity<Organization>(org => org.Property(o => o.Name).HasMaxLength(Limits.NameLength));
+
+        builder.Entity<Device>(device =>
+        {
+            device.HasIndex(d => new { d.OrganizationId, d.Serial }).IsUnique();
+            device.HasIndex(d => d.EnrolmentCodeHash).IsUnique();
+            device.Property(d => d.Serial).HasMaxLength(Limits.SerialLength);
+            device.Property(d => d.Model).HasMaxLength(Limits.NameLength);
+            device.Property(d => d.FirmwareVersion).HasMaxLength(Limits.FirmwareLength);
+            device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+            device.HasOne<Organization>().WithMany().HasForeignKey(d => d.OrganizationId);
+        });
+
+        builder.Entity<Camera>(camera =>
+        {
+            camera.HasIndex(c => new { c.DeviceId, c.Channel }).IsUnique();
+            camera.HasIndex(c => c.OrganizationId);
+            camera.Property(c => c.Name).HasMaxLength(Limits.NameLength);
+            camera.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId);
+        });
+
+        builder.Entity<UsedAssertion>(used =>
+        {
+            used.HasKey(u => new { u.DeviceId, u.Id });
+            used.Property(u => u.Id).HasMaxLength(Limits.AssertionIdLength);
+            used.HasIndex(u => u.ExpiresAt);
+        });
+
+        builder.Entity<RefreshToken>(token =>
+        {
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => t.FamilyId);
+            token.HasIndex(t => t.UserId);
+        });
+
+        builder.Entity<SignInChallenge>(challenge => challenge.HasIndex(c => c.TokenHash).IsUnique());
+
+        builder.Entity<Notification>(notification =>
+        {
+            notification.HasIndex(n => new { n.OrganizationId, n.Kind, n.Key }).IsUnique();
+            notification.Property(n => n.Kind).HasMaxLength(32);
+            notification.Property(n => n.Key).HasMaxLength(64);
+            notification.Property(n => n.Message).HasMaxLength(400);
+            notification.HasOne<Organization>().WithMany().HasForeignKey(n => n.OrganizationId);
+        });
+
+        builder.Entity<AuditEntry>(entry =>
+        {
+            entry.HasIndex(e => new { e.OrganizationId, e.Time });
+            entry.Property(e => e.Actor).HasMaxLength(200);
+            entry.Property(e => e.SourceAddress).HasMaxLength(64);
+            entry.Property(e => e.Action).HasMaxLength(64);
+            entry.Property(e => e.Target).HasMaxLength(200);
+            entry.Property(e => e.Outcome).HasMaxLength(100);
+        });
+    }
+}
+
+/// <summary>Times as Unix milliseconds: SQLite cannot compare DateTimeOffset in queries, and milliseconds compare and sort everywhere.</summary>
+public sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+    value => value.ToUnixTimeMilliseconds(),
+    stored => DateTimeOffset.FromUnixTimeMilliseconds(stored));

@@ -1,0 +1,18 @@
+namespace CloudStore.ControlPlane.Data;
+
+/// <summary>Input limits, enforced at the edge and mirrored in column sizes.</summary>
+public static class Limits
+{
+    public const int NameLength = 100;
+    public const int SerialLength = 32;
+    public const int FirmwareLength = 32;
+    public const int EmailLength = 254;
+    public const int AssertionIdLength = 128;
+
+    /// <summary>NIST SP 800-63B: at least 8 (we ask 10), and allow at least 64 so passphrases fit.</summary>
+    public const int PasswordMinLength = 10;
+    public const int PasswordMaxLength = 256;
+
+    /// <summary>Largest request body any directory endpoint accepts.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+}

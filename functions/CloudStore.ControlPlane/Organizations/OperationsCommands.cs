@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace CloudStore.ControlPlane.Organizations;
+
+/// <summary>
+/// What operations runs against the directory, as commands of the functions app:
+/// <list type="bullet">
+/// <item><c>provision --name NAME --admin-email EMAIL --admin-password-file FILE</c>: activate the service
+/// for a customer (an organisation, its first administrator, a one-year subscription). The password is read
+/// from a file so it never appears in a process list or shell history.</item>
+/// <item><c>subscription --organization ID --ends 2027-11-22T00:00:00Z</c>: renew or end a subscription.</item>
+/// </list>
+/// Each prints its result as JSON on stdout.
+/// </summary>
+public static class OperationsCommands
+{
+    public static bool IsCommand(string[] args) => args is ["provision" or "subscription", ..];
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            options[args[i]] = args[i + 1];
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var provisioning = scope.ServiceProvider.GetRequiredService<OrganizationProvisioning>();
+        try
+        {
+            switch (args[0])
+            {
+                case "provision" when options.TryGetValue("--name", out var name) && options.TryGetValue("--admin-email", out var email)
+                    && options.TryGetValue("--admin-password-file", out var passwordFile):
+                    var password = (await File.ReadAllTextAsync(passwordFile)).TrimEnd('\r', '\n');
+                    var created = await provisioning.CreateAsync(name, email, password, CancellationToken.None);
+                    Console.WriteLine(JsonSerializer.Serialize(new { organizationId = created.Organization.Id, administratorId = created.Administrator.Id }));
+                    return 0;
+                case "subscription" when options.TryGetValue("--organization", out var id) && Guid.TryParse(id, out var organizationId)
+                    && options.TryGetValue("--ends", out var ends)
+                    && DateTimeOffset.TryParse(ends, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var endsAt):
+                    if (!await provisioning.SetSubscriptionEndAsync(organizationId, endsAt, CancellationToken.None))
+                    {
+                        await Console.Error.WriteLineAsync($"No organisation {organizationId}.");
+                        return 1;
+                    }
+
+                    Console.WriteLine(JsonSerializer.Serialize(new { organizationId, subscriptionEndsAt = endsAt }));
+                    return 0;
+                default:
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME");
+                    return 2;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace CloudStore.ControlPlane.Organizations;
+
+/// <summary>A tenant. Nothing of one organisation is visible to another.</summary>
+public sealed class Organization
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Whether operators and viewers must also use two-step verification; administrators always must.</summary>
+    public bool RequireTwoFactorForAll { get; set; }
+
+    /// <summary>Where the organisation's recordings, index rows and keys live; chosen once by an administrator.</summary>
+    public string? HomeRegion { get; set; }
+
+    /// <summary>End of the subscription (one year from activation); after it devices get no upload grants.</summary>
+    public DateTimeOffset SubscriptionEndsAt { get; set; }
+
+    public bool SubscriptionActive(DateTimeOffset now) => now < SubscriptionEndsAt;
+}

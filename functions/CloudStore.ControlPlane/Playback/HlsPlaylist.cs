@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+
+namespace CloudStore.ControlPlane.Playback;
+
+/// <summary>One encrypted media segment as the playlist lists it.</summary>
+/// <param name="Uri">A short-lived read-only URL to the ciphertext in the regional bucket.</param>
+/// <param name="KeyUri">Where a player gets the segment's AES key: distinct for every data key.</param>
+/// <param name="InitUri">The encrypted init segment the media segment plays with, and its IV.</param>
+public sealed record PlaylistSegment(
+    DateTimeOffset StartTime,
+    int DurationMs,
+    string Uri,
+    byte[] Iv,
+    string KeyUri,
+    string InitUri,
+    byte[] InitIv);
+
+/// <summary>
+/// Builds an HLS media playlist (RFC 8216, version 7) for encrypted fMP4 segments: <c>EXT-X-MAP</c> for
+/// the init segment, <c>EXT-X-KEY METHOD=AES-128</c> with an explicit IV before every encrypted file
+/// (the init segment included), <c>EXT-X-PROGRAM-DATE-TIME</c> on every segment, and
+/// <c>EXT-X-DISCONTINUITY</c> wherever the recording has a gap. No I/O: rows in, text out.
+/// </summary>
+public static class HlsPlaylist
+{
+    /// <summary>A jump between one segment's end and the next one's start larger than this is a gap.</summary>
+    public static readonly TimeSpan GapTolerance = TimeSpan.FromMilliseconds(500);
+
+    /// <param name="segments">In time order.</param>
+    /// <param name="closed">True for a range wholly in the past (VOD, with EXT-X-ENDLIST); false for a range reaching now (EVENT).</param>
+    public static string Build(IReadOnlyList<PlaylistSegment> segments, bool closed)
+    {
+        var text = new StringBuilder(256 + (segments.Count * 420));
+        var targetDuration = segments.Count == 0 ? 1 : (int)Math.Ceiling(segments.Max(s => s.DurationMs) / 1000.0);
+        text.Append("#EXTM3U\n#EXT-X-VERSION:7\n")
+            .Append(CultureInfo.InvariantCulture, $"#EXT-X-TARGETDURATION:{targetDuration}\n")
+            .Append("#EXT-X-MEDIA-SEQUENCE:0\n")
+            .Append(closed ? "#EXT-X-PLAYLIST-TYPE:VOD\n" : "#EXT-X-PLAYLIST-TYPE:EVENT\n")
+            .Append("#EXT-X-INDEPENDENT-SEGMENTS\n");
+
+        PlaylistSegment? previous = null;
+        foreach (var segment in segments)
+        {
+            var gap = previous is not null && segment.StartTime - previous.StartTime.AddMilliseconds(previous.DurationMs) > GapTolerance;
+            if (gap)
+            {
+                text.Append("#EXT-X-DISCONTINUITY\n");
+            }
+
+            if (previous is null || gap || previous.InitUri != segment.InitUri || previous.KeyUri != segment.KeyUri)
+            {
+                // The key tag in force when EXT-X-MAP appears decrypts the init segment, so it carries the init segment's IV.
+                Key(text, segment.KeyUri, segment.InitIv);
+                text.Append("#EXT-X-MAP:URI=\"").Append(segment.InitUri).Append("\"\n");
+            }
+
+            Key(text, segment.KeyUri, segment.Iv);
+            text.Append("#EXT-X-PROGRAM-DATE-TIME:").Append(segment.StartTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append('\n')
+                .Append(CultureInfo.InvariantCulture, $"#EXTINF:{segment.DurationMs / 1000.0:0.000},\n")
+                .Append(segment.Uri).Append('\n');
+            previous = segment;
+        }
+
+        if (closed)
+        {
+            text.Append("#EXT-X-ENDLIST\n");
+        }
+
+        return text.ToString();
+    }
+
+    static void Key(StringBuilder text, string uri, byte[] iv) =>
+        text.Append("#EXT-X-KEY:METHOD=AES-128,URI=\"").Append(uri).Append("\",IV=0x").Append(Convert.ToHexString(iv)).Append('\n');
+}

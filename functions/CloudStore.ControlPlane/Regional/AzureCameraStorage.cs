@@ -1,0 +1,150 @@
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
+using CloudStore.Contracts;
+
+namespace CloudStore.ControlPlane.Regional;
+
+/// <summary>
+/// A region's Azure Blob storage: each camera has its own container (<c>cam-{camera id}</c>), so a
+/// container-scoped SAS is a camera-scoped grant. With an Entra ID identity (no account key in our
+/// hands) grants are user-delegation SAS; with an account key, service SAS.
+/// </summary>
+public sealed class AzureCameraStorage(BlobServiceClient service, bool userDelegation) : ICameraStorage
+{
+    public static string ContainerName(Guid cameraId) => CameraLayout.Name(cameraId);
+
+    public static AzureCameraStorage Create(RegionStorageOptions options, string? caCertificateFile, TimeProvider? time = null)
+    {
+        var clientOptions = new BlobClientOptions { Transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(caCertificateFile))) };
+        if (!string.IsNullOrEmpty(options.BlobEndpoint))
+        {
+            var endpoint = new Uri(options.BlobEndpoint);
+            TokenCredential credential = options.Credential switch
+            {
+                "fake-entra-local" => new FakeEntraIdCredential(endpoint, time ?? TimeProvider.System),
+                "managed-identity" => new Azure.Identity.DefaultAzureCredential(),
+                var other => throw new InvalidOperationException($"Unknown storage credential '{other}'."),
+            };
+            return new AzureCameraStorage(new BlobServiceClient(endpoint, credential, clientOptions), userDelegation: true);
+        }
+
+        if (string.IsNullOrEmpty(options.ConnectionString))
+        {
+            throw new InvalidOperationException("An azure-blob region needs Storage:BlobEndpoint or Storage:ConnectionString.");
+        }
+
+        return new AzureCameraStorage(new BlobServiceClient(options.ConnectionString, clientOptions), userDelegation: false);
+    }
+
+    public Task<StorageGrant> GrantAsync(Guid cameraId, IReadOnlyList<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        GrantCreateOnlyAsync(cameraId, now, expiresAt, cancellationToken);
+
+    /// <summary>
+    /// A SAS that lets its holder create new blobs in the camera's container and nothing else: no read,
+    /// list, delete or overwrite (<c>sp=c</c>), HTTPS only, valid from five minutes ago (clock skew) to <paramref name="expiresAt"/>.
+    /// </summary>
+    public async Task<StorageGrant> GrantCreateOnlyAsync(Guid cameraId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        await Guarded(() => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+        var sas = new BlobSasBuilder
+        {
+            BlobContainerName = container.Name,
+            Resource = "c",
+            StartsOn = now.AddMinutes(-5),
+            ExpiresOn = expiresAt,
+            Protocol = SasProtocol.Https,
+        };
+        sas.SetPermissions(BlobContainerSasPermissions.Create);
+        string token;
+        if (userDelegation)
+        {
+            // Signed with a key Entra ID derives for this window, not with an account key we would have to hold.
+            var key = await Guarded(() => service.GetUserDelegationKeyAsync(sas.StartsOn, sas.ExpiresOn, cancellationToken));
+            token = sas.ToSasQueryParameters(key.Value, service.AccountName).ToString();
+        }
+        else
+        {
+            token = container.GenerateSasUri(sas).Query.TrimStart('?');
+        }
+
+        return new StorageGrant(CredentialsResponse.AzureBlob, ContainerUrl: container.Uri.ToString(), SasToken: token);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> ReadUrlsAsync(
+        Guid cameraId, IReadOnlyCollection<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        UserDelegationKey? key = userDelegation
+            ? (await Guarded(() => service.GetUserDelegationKeyAsync(now.AddMinutes(-5), expiresAt, cancellationToken))).Value
+            : null;
+        var urls = new Dictionary<string, string>(objectNames.Count, StringComparer.Ordinal);
+        foreach (var name in objectNames)
+        {
+            var sas = new BlobSasBuilder
+            {
+                BlobContainerName = container.Name,
+                BlobName = name,
+                Resource = "b",
+                StartsOn = now.AddMinutes(-5),
+                ExpiresOn = expiresAt,
+                Protocol = SasProtocol.Https,
+            };
+            sas.SetPermissions(BlobSasPermissions.Read);
+            var blob = container.GetBlobClient(name);
+            urls[name] = key is null
+                ? blob.GenerateSasUri(sas).ToString()
+                : new BlobUriBuilder(blob.Uri) { Sas = sas.ToSasQueryParameters(key, service.AccountName) }.ToUri().ToString();
+        }
+
+        return urls;
+    }
+
+    /// <returns>The object's size, or null if it does not exist.</returns>
+    public async Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = await Guarded(() => service.GetBlobContainerClient(ContainerName(cameraId)).GetBlobClient(objectName).GetPropertiesAsync(cancellationToken: cancellationToken));
+            return properties.Value.ContentLength;
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound || e.ErrorCode == BlobErrorCode.ContainerNotFound || e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
+    public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
+    {
+        var size = await SizeAsync(cameraId, objectName, cancellationToken);
+        if (size is null or 0 || size > maxBytes)
+        {
+            return null;
+        }
+
+        var content = await Guarded(() => service.GetBlobContainerClient(ContainerName(cameraId)).GetBlobClient(objectName).DownloadContentAsync(cancellationToken));
+        return content.Value.Content.ToArray();
+    }
+
+    /// <summary>Turns "storage did not answer" into <see cref="StorageUnavailableException"/>, answered with 503.</summary>
+    static async Task<T> Guarded<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RequestFailedException e) when (e.Status is 0 or >= 500 || e.InnerException is HttpRequestException or IOException)
+        {
+            throw new StorageUnavailableException(e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or AggregateException { InnerException: HttpRequestException })
+        {
+            throw new StorageUnavailableException(e);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using CloudStore.Hosting;
+
+namespace CloudStore.ControlPlane.Regional;
+
+/// <summary>The region's storage did not answer (down, or unreachable): the request may be retried.</summary>
+public sealed class StorageUnavailableException(Exception inner) : DependencyUnavailableException("The region's storage is unavailable.", inner);
+
+/// <summary>
+/// A short-lived, create-only grant on one camera's storage: a container SAS (Azure), presigned PUT
+/// URLs for named objects (S3 without STS), or temporary S3 credentials scoped to the camera's prefix.
+/// </summary>
+public sealed record StorageGrant(
+    string Kind,
+    string? ContainerUrl = null,
+    string? SasToken = null,
+    IReadOnlyDictionary<string, string>? PutUrls = null,
+    string? AccessKeyId = null,
+    string? SecretAccessKey = null,
+    string? SessionToken = null,
+    string? Bucket = null,
+    string? Url = null,
+    string? Prefix = null);
+
+/// <summary>Where a camera's objects live in a region's storage: its own container, or its own key prefix.</summary>
+public static class CameraLayout
+{
+    /// <summary>Azure container name, and S3 key prefix (with a trailing slash), of the camera.</summary>
+    public static string Name(Guid cameraId) => $"cam-{cameraId:N}";
+}
+
+/// <summary>
+/// One region's object storage as the control plane uses it: it grants cameras create-only access to
+/// their own objects, and reads object sizes and wrapped keys to index them. It never reads media.
+/// </summary>
+public interface ICameraStorage
+{
+    /// <param name="objectNames">The objects the camera is about to create, where the grant is per object (presigned URLs); ignored otherwise.</param>
+    Task<StorageGrant> GrantAsync(Guid cameraId, IReadOnlyList<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>Short-lived read-only URLs for playback, one per object, straight to the bucket.</summary>
+    Task<IReadOnlyDictionary<string, string>> ReadUrlsAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <returns>The object's size, or null if it does not exist.</returns>
+    Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken);
+
+    /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
+    Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken);
+}

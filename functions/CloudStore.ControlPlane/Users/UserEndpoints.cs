@@ -1,0 +1,243 @@
+using CloudStore.Contracts;
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Platform;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudStore.ControlPlane.Users;
+
+/// <summary>People of the organisation (administrators manage them) and each person's own account.</summary>
+public static class UserEndpoints
+{
+    public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
+    {
+        var users = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(Policies.Administrator);
+        users.MapGet("/", List).WithName("ListUsers").WithSummary("The organisation's users.");
+        users.MapPost("/", Create).WithName("CreateUser").WithSummary("Create a user with a role and an initial password.");
+        users.MapGet("/{id:guid}", Get).WithName("GetUser");
+        users.MapPut("/{id:guid}/role", ChangeRole).WithName("ChangeUserRole").WithSummary("Change a user's role; ends the user's sessions.");
+        users.MapPost("/{id:guid}/two-factor/reset", ResetTwoFactor).WithName("ResetUserTwoFactor").WithSummary("Remove a user's authenticator and recovery codes (lost phone); the user enrols again at next sign-in.");
+
+        var me = app.MapGroup("/api/me").WithTags("My account").RequireAuthorization(Policies.Member);
+        me.MapGet("/", Me).WithName("GetMe");
+        me.MapPost("/authenticator/setup", BeginAuthenticator).WithName("MeAuthenticatorSetup").WithSummary("A new authenticator secret, for a user who has none.");
+        me.MapPost("/authenticator/confirm", ConfirmAuthenticator).WithName("MeAuthenticatorConfirm").WithSummary("Turn on two-step verification with a first code; returns recovery codes once.");
+        me.MapPost("/recovery-codes", NewRecoveryCodes).WithName("MeRecoveryCodes").WithSummary("Replace the recovery codes; the old ones stop working.");
+        return app;
+    }
+
+    static async Task<Ok<List<UserResponse>>> List(HttpContext context, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        var users = await db.Users.Where(u => u.OrganizationId == caller.OrganizationId).OrderBy(u => u.Email).ToListAsync(cancellationToken);
+        return TypedResults.Ok(users.Select(u => ToResponse(u, time)).ToList());
+    }
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Get(Guid id, HttpContext context, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var user = await FindAsync(db, Caller.From(context.User), id, cancellationToken);
+        return user is null ? Problems.NotFound("user") : TypedResults.Ok(ToResponse(user, time));
+    }
+
+    static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateUserRequest request, HttpContext context, UserManager<CloudStoreUser> users, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var validation = new Validation()
+            .Text(nameof(request.Email), request.Email, Limits.EmailLength)
+            .Text(nameof(request.Password), request.Password, Limits.PasswordMaxLength);
+        if (!Roles.IsUserRole(request.Role))
+        {
+            validation.Add(nameof(request.Role), "One of administrator, operator, viewer.");
+        }
+
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        var caller = Caller.From(context.User);
+        if (await users.FindByEmailAsync(request.Email) is not null)
+        {
+            // Email addresses are unique across organisations (they sign in); say no more than that it is taken.
+            return EmailUnavailable();
+        }
+
+        var user = new CloudStoreUser
+        {
+            Id = Guid.NewGuid(),
+            OrganizationId = caller.OrganizationId,
+            UserName = request.Email,
+            Email = request.Email,
+            Role = request.Role,
+            CreatedAt = time.GetUtcNow(),
+        };
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = await users.CreateAsync(user, request.Password);
+        if (result.Errors.Any(e => e.Code is "DuplicateUserName" or "DuplicateEmail"))
+        {
+            return EmailUnavailable();
+        }
+
+        if (!result.Succeeded)
+        {
+            return IdentityProblem(result);
+        }
+
+        await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.UserCreated, $"user:{user.Id}", $"success:role={user.Role}", cancellationToken);
+        return TypedResults.Created($"/api/users/{user.Id}", ToResponse(user, time));
+    }
+
+    static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> ChangeRole(
+        Guid id, ChangeRoleRequest request, HttpContext context, DirectoryDbContext db, TimeProvider time, RefreshTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!Roles.IsUserRole(request.Role))
+        {
+            return new Validation().Add(nameof(request.Role), "One of administrator, operator, viewer.").Problem();
+        }
+
+        var caller = Caller.From(context.User);
+        var user = await FindAsync(db, caller, id, cancellationToken);
+        if (user is null)
+        {
+            return Problems.NotFound("user");
+        }
+
+        if (user.Id == caller.UserId && request.Role != Roles.Administrator)
+        {
+            return Problems.Conflict("Administrators cannot demote themselves", "Ask another administrator, so the organisation always keeps one.");
+        }
+
+        if (user.Role != request.Role)
+        {
+            var previous = user.Role;
+            user.Role = request.Role;
+            await sessions.RevokeAllAsync(user.Id, cancellationToken);
+            audit.Add(caller.OrganizationId, caller.Actor, AuditActions.RoleChanged, $"user:{user.Id}", $"success:{previous}->{request.Role}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(ToResponse(user, time));
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> ResetTwoFactor(
+        Guid id, HttpContext context, DirectoryDbContext db, UserManager<CloudStoreUser> users, RefreshTokens sessions, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        var user = await FindAsync(db, caller, id, cancellationToken);
+        if (user is null)
+        {
+            return Problems.NotFound("user");
+        }
+
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        await sessions.RevokeAllAsync(user.Id, cancellationToken);
+        audit.Add(caller.OrganizationId, caller.Actor, AuditActions.TwoFactorReset, $"user:{user.Id}", AuditLog.Success);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Me(HttpContext context, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        if (caller.UserId is not { } userId)
+        {
+            return Problems.NotFound("directory account (signed in through single sign-on)");
+        }
+
+        var user = await FindAsync(db, caller, userId, cancellationToken);
+        return user is null ? Problems.NotFound("user") : TypedResults.Ok(ToResponse(user, time));
+    }
+
+    static async Task<Results<Ok<AuthenticatorSetupResponse>, ProblemHttpResult>> BeginAuthenticator(
+        HttpContext context, DirectoryDbContext db, Authenticator authenticator, CancellationToken cancellationToken)
+    {
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        if (user is null)
+        {
+            return Problems.NotFound("directory account");
+        }
+
+        if (user.TwoFactorEnabled)
+        {
+            return Problems.Conflict("Two-step verification is already on", "To move to a new authenticator, ask an administrator to reset it.");
+        }
+
+        return TypedResults.Ok(await authenticator.BeginAsync(user));
+    }
+
+    static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> ConfirmAuthenticator(
+        AuthenticatorConfirmRequest request, HttpContext context, DirectoryDbContext db, Authenticator authenticator, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text(nameof(request.Code), request.Code, 16);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        if (user is null)
+        {
+            return Problems.NotFound("directory account");
+        }
+
+        if (user.TwoFactorEnabled)
+        {
+            return Problems.Conflict("Two-step verification is already on");
+        }
+
+        var codes = await authenticator.ConfirmAsync(user, request.Code, cancellationToken);
+        if (codes is null)
+        {
+            return Problems.BadRequest("Code not accepted", "Check the authenticator's clock and try the current code.");
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new RecoveryCodesResponse(codes));
+    }
+
+    static async Task<Results<Ok<RecoveryCodesResponse>, ProblemHttpResult>> NewRecoveryCodes(
+        HttpContext context, DirectoryDbContext db, UserManager<CloudStoreUser> users, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        if (user is null || !user.TwoFactorEnabled)
+        {
+            return Problems.Conflict("Two-step verification is not on");
+        }
+
+        var codes = await users.GenerateNewTwoFactorRecoveryCodesAsync(user, Authenticator.RecoveryCodeCount);
+        await audit.WriteAsync(user.OrganizationId, $"user:{user.Id}", AuditActions.RecoveryCodesRegenerated, $"user:{user.Id}", AuditLog.Success, cancellationToken);
+        return TypedResults.Ok(new RecoveryCodesResponse([.. codes ?? []]));
+    }
+
+    static Task<CloudStoreUser?> FindAsync(DirectoryDbContext db, Caller caller, Guid id, CancellationToken cancellationToken) =>
+        db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
+
+    static Task<CloudStoreUser?> CurrentUserAsync(HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        return caller.UserId is { } id ? FindAsync(db, caller, id, cancellationToken) : Task.FromResult<CloudStoreUser?>(null);
+    }
+
+    static ProblemHttpResult EmailUnavailable() =>
+        Problems.Conflict("Email address not available", "Choose another email address for the new user.");
+
+    /// <summary>Identity's refusals (a weak password, a malformed address) as a validation problem, without echoing the input.</summary>
+    static ValidationProblem IdentityProblem(IdentityResult result)
+    {
+        var validation = new Validation();
+        foreach (var error in result.Errors)
+        {
+            validation.Add(error.Code.StartsWith("Password", StringComparison.Ordinal) ? "Password" : "Email", error.Description);
+        }
+
+        return validation.Problem();
+    }
+
+    static UserResponse ToResponse(CloudStoreUser u, TimeProvider time) =>
+        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt);
+}

@@ -1,0 +1,45 @@
+using CloudStore.ControlPlane.Platform;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CloudStore.Functions.Http;
+
+/// <summary>Users: each function hands its request to the control-plane operation of the same name.</summary>
+public sealed class UserFunctions(OperationTable operations)
+{
+    [Function(nameof(ListUsers))]
+    public IResult ListUsers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "users")] HttpRequest request) =>
+        operations.Result(nameof(ListUsers));
+
+    [Function(nameof(CreateUser))]
+    public IResult CreateUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users")] HttpRequest request) =>
+        operations.Result(nameof(CreateUser));
+
+    [Function(nameof(GetUser))]
+    public IResult GetUser([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "users/{id:guid}")] HttpRequest request) =>
+        operations.Result(nameof(GetUser));
+
+    [Function(nameof(ChangeUserRole))]
+    public IResult ChangeUserRole([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "users/{id:guid}/role")] HttpRequest request) =>
+        operations.Result(nameof(ChangeUserRole));
+
+    [Function(nameof(ResetUserTwoFactor))]
+    public IResult ResetUserTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/two-factor/reset")] HttpRequest request) =>
+        operations.Result(nameof(ResetUserTwoFactor));
+
+    [Function(nameof(GetMe))]
+    public IResult GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest request) =>
+        operations.Result(nameof(GetMe));
+
+    [Function(nameof(MeAuthenticatorSetup))]
+    public IResult MeAuthenticatorSetup([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/authenticator/setup")] HttpRequest request) =>
+        operations.Result(nameof(MeAuthenticatorSetup));
+
+    [Function(nameof(MeAuthenticatorConfirm))]
+    public IResult MeAuthenticatorConfirm([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/authenticator/confirm")] HttpRequest request) =>
+        operations.Result(nameof(MeAuthenticatorConfirm));
+
+    [Function(nameof(MeRecoveryCodes))]
+    public IResult MeRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/recovery-codes")] HttpRequest request) =>
+        operations.Result(nameof(MeRecoveryCodes));
+}
