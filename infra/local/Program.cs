@@ -11,9 +11,21 @@ public static class Entry
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["package", var output])
+        {
+            var manifest = await Packaging.RunAsync(Path.GetFullPath(output), TimeProvider.System, CancellationToken.None);
+            foreach (var artefact in manifest.Artefacts)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {artefact.File,-16} {artefact.Bytes / 1048576.0,6:0.0} MiB  {artefact.Target}"));
+            }
+
+            Console.WriteLine($"Artefacts and manifest.json in {Path.GetFullPath(output)}");
+            return 0;
+        }
+
         if (args is not ["demo"])
         {
-            await Console.Error.WriteLineAsync("usage: CloudStore.LocalStack demo");
+            await Console.Error.WriteLineAsync("usage: CloudStore.LocalStack demo | package OUTPUT-FOLDER");
             return 2;
         }
 
