@@ -1,4 +1,7 @@
 using System.Collections.Frozen;
+using CloudStore.ControlPlane.Data;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace CloudStore.ControlPlane.Platform;
@@ -39,6 +42,13 @@ public sealed class OperationTable
         }
 
         context.SetEndpoint(endpoint);
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            // What ASP.NET Core's routing applies from the endpoint (and the local host's Kestrel by default):
+            // the worker's own server would otherwise take bodies of up to 30 MB.
+            bodyLimit.MaxRequestBodySize = endpoint.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? Limits.MaxRequestBodyBytes;
+        }
+
         return _pipeline(context);
     }
 

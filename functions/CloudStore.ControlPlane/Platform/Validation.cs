@@ -10,6 +10,9 @@ public sealed class Validation
 
     public bool HasErrors => _errors.Count > 0;
 
+    /// <summary>The fields in error, each with its messages.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors => _errors;
+
     public Validation Add(string field, string message)
     {
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];

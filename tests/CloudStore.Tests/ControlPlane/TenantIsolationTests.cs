@@ -38,7 +38,6 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
 
     static readonly Dictionary<string, Attack> Table = new(StringComparer.Ordinal)
     {
-        ["GET /"] = new(Attacker.Anonymous, null, NotScopedBecause: "health probe of the Functions host"),
         ["GET /api/health"] = new(Attacker.Anonymous, null, NotScopedBecause: "health probe"),
         ["GET /api/openapi/{documentName}.json"] = new(Attacker.Anonymous, null, NotScopedBecause: "public API description"),
         ["GET /api/.well-known/openid-configuration"] = new(Attacker.Anonymous, null, NotScopedBecause: "public discovery document"),

@@ -2,7 +2,7 @@ using System.Text.Json;
 using CloudStore.ControlPlane.Regional;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 /// <summary>
 /// The STS session policy for S3 regions in AWS (STS itself cannot run here): what it allows is exactly

@@ -2,7 +2,7 @@ using System.Text;
 using CloudStore.LocalStack;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 /// <summary>The tests' authenticator must compute what a phone computes: RFC 6238 Appendix B, SHA-1 rows.</summary>
 public sealed class TotpTests

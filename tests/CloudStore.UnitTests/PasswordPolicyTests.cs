@@ -2,7 +2,7 @@ using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Users;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 /// <summary>The NIST SP 800-63B style rules (length itself is Identity's RequiredLength, checked in the sign-in tests).</summary>
 public sealed class PasswordPolicyTests

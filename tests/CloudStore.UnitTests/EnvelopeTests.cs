@@ -3,7 +3,7 @@ using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 public sealed class EnvelopeTests
 {

@@ -3,7 +3,7 @@ using CloudStore.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 public sealed class SignInThrottleTests
 {

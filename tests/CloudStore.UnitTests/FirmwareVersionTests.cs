@@ -1,7 +1,7 @@
 using CloudStore.ControlPlane.Devices;
 using Xunit;
 
-namespace CloudStore.Tests.Unit;
+namespace CloudStore.UnitTests;
 
 public sealed class FirmwareVersionTests
 {

@@ -1,0 +1,61 @@
+using CloudStore.ControlPlane.Playback;
+using Xunit;
+
+namespace CloudStore.UnitTests;
+
+/// <summary>The HLS playlist builder: rows in, RFC 8216 text out.</summary>
+public sealed class PlaylistTests
+{
+    static readonly DateTimeOffset Start = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+    static readonly byte[] Iv = [.. Enumerable.Range(0, 16).Select(i => (byte)i)];
+
+    static PlaylistSegment Segment(double offsetSeconds, string key = "https://keys/k1", string init = "https://store/init1", int durationMs = 4000) =>
+        new(Start.AddSeconds(offsetSeconds), durationMs, $"https://store/seg-{offsetSeconds}", Iv, key, init, Iv);
+
+    static string[] Lines(string playlist) => playlist.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    [Fact]
+    public void Build_ContiguousSegments_OneKeyAndMapThenAKeyPerSegmentAndNoDiscontinuity()
+    {
+        var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(4), Segment(8)], closed: true));
+
+        Assert.Equal("#EXTM3U", lines[0]);
+        Assert.Contains("#EXT-X-TARGETDURATION:4", lines);
+        Assert.Contains("#EXT-X-PLAYLIST-TYPE:VOD", lines);
+        Assert.Equal("#EXT-X-ENDLIST", lines[^1]);
+        Assert.Single(lines, l => l.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal));
+        Assert.Equal(4, lines.Count(l => l.StartsWith("#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys/k1\",IV=0x000102030405060708090A0B0C0D0E0F", StringComparison.Ordinal)));
+        Assert.DoesNotContain("#EXT-X-DISCONTINUITY", lines);
+        Assert.Equal(["#EXTINF:4.000,", "#EXTINF:4.000,", "#EXTINF:4.000,"], lines.Where(l => l.StartsWith("#EXTINF", StringComparison.Ordinal)));
+        Assert.Equal("#EXT-X-PROGRAM-DATE-TIME:2026-11-27T10:00:08.000Z", lines.Last(l => l.StartsWith("#EXT-X-PROGRAM-DATE-TIME", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(4.4, false)]
+    [InlineData(4.6, true)]
+    [InlineData(60, true)]
+    public void Build_NextSegmentLate_DiscontinuityOnlyPastTheTolerance(double secondStart, bool discontinuity)
+    {
+        var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(secondStart)], closed: true));
+
+        Assert.Equal(discontinuity, lines.Contains("#EXT-X-DISCONTINUITY"));
+        Assert.Equal(discontinuity ? 2 : 1, lines.Count(l => l.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Build_DataKeyOrInitSegmentChanges_MapRepeatedWithTheNewKey()
+    {
+        var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(4, key: "https://keys/k2"), Segment(8, key: "https://keys/k2", init: "https://store/init2")], closed: false));
+
+        Assert.Equal(3, lines.Count(l => l.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal)));
+        Assert.Contains("#EXT-X-PLAYLIST-TYPE:EVENT", lines);
+        Assert.DoesNotContain("#EXT-X-ENDLIST", lines);
+    }
+
+    [Fact]
+    public void Build_NoSegments_AValidEmptyPlaylist()
+    {
+        Assert.Equal("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-ENDLIST\n",
+            HlsPlaylist.Build([], closed: true));
+    }
+}
