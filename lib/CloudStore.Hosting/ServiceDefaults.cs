@@ -34,6 +34,8 @@ public static class ServiceDefaults
     {
         builder.AddCloudStoreTelemetry(serviceName);
         builder.Services.AddHealthChecks();
+        // Outgoing calls go through the client factory (BannedSymbols: no new HttpClient()).
+        builder.Services.AddHttpClient();
         return builder;
     }
 
