@@ -30,7 +30,8 @@ static partial class UploaderLog
     {
         RequestFailedException { Status: > 0, ErrorCode: { Length: > 0 } code } failed => $"status {failed.Status} {code}",
         RequestFailedException { Status: > 0 } failed => $"status {failed.Status}",
-        RequestFailedException { InnerException: { } inner } => inner.GetType().Name,
+        RequestFailedException { InnerException: { } inner } => Reason(inner),
+        HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } http => $"{nameof(HttpRequestException)} {http.HttpRequestError}",
         DeviceRequestRefusedException refused => $"status {refused.Status}",
         AggregateException { InnerExceptions: [var first, ..] } => Reason(first),
         _ => exception.GetType().Name,
