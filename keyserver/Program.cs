@@ -12,6 +12,7 @@ using System.Threading.RateLimiting;
 // process that uses the organisations' private keys.
 var builder = WebApplication.CreateBuilder(args);
 builder.UseCloudStoreKestrel(maxRequestBodyBytes: 16 * 1024);
+builder.AddCloudStoreServiceDefaults("cloudstore-keyserver");
 builder.Services.AddCloudStoreProblemDetails();
 
 var options = builder.Configuration.GetSection(KeyServerOptions.Section).Get<KeyServerOptions>() ?? new KeyServerOptions();
@@ -53,6 +54,10 @@ builder.Services.AddRateLimiter(limiter =>
 });
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
+Directory.CreateDirectory(options.KeyStoreRoot); // The store makes it on first use; health checks it from the start.
+builder.Services.AddHealthChecks()
+    .AddCheck<KeyAudit>("audit-database")
+    .AddFolderReadable("key-store", options.KeyStoreRoot);
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
@@ -62,7 +67,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
-app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+app.MapCloudStoreHealth("/health");
 app.MapGet("/v1/caller", (ClaimsPrincipal user) => TypedResults.Ok(new
 {
     subject = user.FindFirstValue(ClaimNames.Subject),
@@ -73,3 +78,6 @@ app.MapPublicKeys();
 app.MapUnwrap();
 
 await app.RunAsync();
+
+/// <summary>Public so that tests can host the key server in process.</summary>
+public partial class Program;

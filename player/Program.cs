@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 // the browser fetches segments from storage and keys from the key server.
 var builder = WebApplication.CreateBuilder(args);
 builder.UseCloudStoreKestrel(maxRequestBodyBytes: 64 * 1024);
+builder.AddCloudStoreServiceDefaults("cloudstore-player");
 var player = builder.Configuration.GetSection(PlayerOptions.Section);
 if (player.GetValue<bool>(nameof(PlayerOptions.UseStaticWebAssets)))
 {
@@ -38,6 +39,9 @@ if (player[nameof(PlayerOptions.DataProtectionFolder)] is { Length: > 0 } keyFol
     dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keyFolder));
 }
 
+builder.Services.AddHealthChecks()
+    .AddHttpDependency("functions-api", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl, "api/health"))
+    .AddHttpDependency("key-server", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.KeyServerUrl, "health"));
 builder.Services.AddPlayerSessions();
 builder.Services.AddCloudStoreProblemDetails();
 builder.Services.AddRazorComponents();
@@ -57,7 +61,7 @@ app.UseStaticFiles(new StaticFileOptions
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
-app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous();
+app.MapCloudStoreHealth("/health");
 app.MapSessionEndpoints();
 app.MapRazorComponents<App>();
 

@@ -5,6 +5,7 @@ using CloudStore.Contracts;
 using CloudStore.Device;
 using CloudStore.Device.Media;
 using CloudStore.Device.Upload;
+using Microsoft.Extensions.Logging;
 
 // cloudstore-camera: the reference camera.
 //   enrol  --api URL --code CODE --serial SERIAL [--key FILE] [--ca FILE]
@@ -12,6 +13,7 @@ using CloudStore.Device.Upload;
 //   run    --api URL --camera ID [--camera ID ...] [--source generated|file:PATH|folder:PLAYLIST]
 //          [--cache DIR] [--cache-mb 512] [--bandwidth-kbit 8000] [--segment-seconds 4] [--key FILE] [--ca FILE]
 // The device's identity lives beside its key (FILE.device.json); `run` uploads until Ctrl-C (or the source ends).
+// Results and the per-camera counters go to stdout; the uploaders' log (retries, drops) to stderr.
 var command = args.FirstOrDefault() ?? "";
 var options = Options.Parse(args.Skip(1));
 if (options.Get("--api") is not { } api)
@@ -89,6 +91,12 @@ static async Task<int> RunAsync(DeviceClient client, DeviceIdentity identity, Op
         _ => throw new ArgumentException($"--source {source}: generated, file:PATH or folder:PLAYLIST."),
     };
     var cache = options.Get("--cache") ?? "camera-cache";
+    using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console =>
+    {
+        console.SingleLine = true;
+        console.TimestampFormat = "HH:mm:ss ";
+    }).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+    var log = loggers.CreateLogger<CameraUploader>();
     var uploaders = options.All("--camera").Select(id => new CameraUploader(client, identity, new UploaderOptions
     {
         CameraId = Guid.Parse(id),
@@ -97,7 +105,7 @@ static async Task<int> RunAsync(DeviceClient client, DeviceIdentity identity, Op
         BandwidthBytesPerSecond = options.Get("--bandwidth-kbit") is null ? null : options.Number("--bandwidth-kbit", 0) * 1000 / 8,
         SegmentLength = TimeSpan.FromSeconds(options.Number("--segment-seconds", 4)),
         DeleteSourceFiles = video is not VideoSource.Folder,
-    }, handler, TimeProvider.System)).ToList();
+    }, handler, TimeProvider.System, log)).ToList();
     try
     {
         var runs = uploaders.Select(u => u.RunAsync(video, stopping)).ToList();

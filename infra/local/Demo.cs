@@ -6,6 +6,7 @@ using CloudStore.Contracts;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace CloudStore.LocalStack;
 
@@ -18,8 +19,10 @@ public static class Demo
     public const string ReadyLine = "CloudStore is running.";
     const string AdministratorEmail = "admin@demo.cloudstore.test";
 
-    public static async Task<int> RunAsync(LocalCloudOptions options, CancellationToken stopping)
+    /// <param name="loggers">Where the simulated cameras log (retries, drops) and the demo reports failures.</param>
+    public static async Task<int> RunAsync(LocalCloudOptions options, ILoggerFactory loggers, CancellationToken stopping)
     {
+        var log = loggers.CreateLogger("CloudStore.LocalStack.Demo");
         Console.WriteLine($"Starting the local stack (state in {options.StateFolder}) ...");
         await using var stack = await LocalCloud.StartAsync(options, stopping);
         var cameraFolder = Path.Combine(options.StateFolder, "demo-camera");
@@ -34,8 +37,8 @@ public static class Demo
             CameraId = id,
             CacheFolder = Path.Combine(cameraFolder, "cache", id.ToString("N")),
             DeleteSourceFiles = true,
-        }, storageHandler, TimeProvider.System)).ToList();
-        var uploads = uploaders.Select(u => RunCameraAsync(u, stopping)).ToList();
+        }, storageHandler, TimeProvider.System, loggers.CreateLogger<CameraUploader>())).ToList();
+        var uploads = uploaders.Select(u => RunCameraAsync(u, log, stopping)).ToList();
 
         Console.WriteLine($$"""
 
@@ -82,7 +85,7 @@ public static class Demo
     }
 
     /// <summary>One simulated camera until the demo stops; a failure is reported, not fatal to the demo.</summary>
-    static async Task RunCameraAsync(CameraUploader uploader, CancellationToken stopping)
+    static async Task RunCameraAsync(CameraUploader uploader, ILogger log, CancellationToken stopping)
     {
         try
         {
@@ -93,7 +96,7 @@ public static class Demo
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"A simulated camera stopped: {e.Message}");
+            DemoLog.CameraStopped(log, e.GetType().Name, e.Message);
         }
     }
 

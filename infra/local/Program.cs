@@ -38,6 +38,8 @@ public static class Entry
 
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var loggers = DemoLog.CreateFactory();
+        var log = loggers.CreateLogger("CloudStore.LocalStack.Demo");
         var options = new LocalCloudOptions(
             StateFolder: Environment.GetEnvironmentVariable("CLOUDSTORE_STATE") ?? RepositoryLayout.LocalState,
             PersistentStorage: true,
@@ -47,7 +49,7 @@ public static class Entry
             AzuritePort: Port("CLOUDSTORE_AZURITE_PORT", 10000));
         try
         {
-            return await Demo.RunAsync(options, stopping.Token);
+            return await Demo.RunAsync(options, loggers, stopping.Token);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -55,8 +57,7 @@ public static class Entry
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"The demo could not start: {e.Message}");
-            await Console.Error.WriteLineAsync($"(State from an older version can be removed with: rm -rf {options.StateFolder})");
+            DemoLog.CouldNotStart(log, e.Message, options.StateFolder);
             return 1;
         }
     }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CloudStore.KeyServer.Unwrap;
 
@@ -8,8 +9,9 @@ public sealed record KeyAuditEntry(long Id, DateTimeOffset Time, string Organiza
 /// <summary>
 /// The key server's own audit log: every unwrap and every refusal (user, camera, key id, outcome).
 /// It lives with the key server, in its trust boundary, append-only (the database refuses changes).
+/// As a health check it reads one row: the database file opens and holds the log.
 /// </summary>
-public sealed class KeyAudit
+public sealed class KeyAudit : IHealthCheck
 {
     readonly string _connectionString;
 
@@ -51,6 +53,24 @@ public sealed class KeyAudit
         command.Parameters.AddWithValue("$key", keyId);
         command.Parameters.AddWithValue("$outcome", outcome);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            // Read-only: a deleted file must fail the check rather than be made again, empty.
+            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadOnly }.ToString());
+            await connection.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT Id FROM Unwraps LIMIT 1";
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy("readable");
+        }
+        catch (SqliteException e)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "not readable", e);
+        }
     }
 
     /// <summary>An organisation's entries, newest first.</summary>

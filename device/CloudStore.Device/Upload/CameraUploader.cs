@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 using Azure;
@@ -8,6 +7,8 @@ using Azure.Storage.Blobs.Models;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using CloudStore.Device.Media;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CloudStore.Device.Upload;
 
@@ -16,7 +17,7 @@ namespace CloudStore.Device.Upload;
 /// encrypts each file with the current data key into the stream cache; a sender uploads the cache in
 /// order with the current grant (renewed before it expires), then indexes what it uploaded. Failures
 /// back off (2, 4, 8 … 600 s) and retry; nothing accepted into the cache is lost except segments the
-/// cache drops when full, which are counted.
+/// cache drops when full, which are counted. Retries, recoveries and drops are logged (<see cref="UploaderLog"/>).
 /// </summary>
 public sealed class CameraUploader : IDisposable
 {
@@ -28,14 +29,17 @@ public sealed class CameraUploader : IDisposable
     readonly RateLimiter? _bandwidth;
     readonly StreamCache _cache;
     readonly DataKeys _keys;
+    readonly ILogger _log;
     readonly SemaphoreSlim _work = new(0);
     readonly Dictionary<(string InitPath, Guid KeyId), string> _initNames = [];
     CredentialsResponse? _grant;
     DateTimeOffset _lastIndexed = DateTimeOffset.MinValue;
 
     /// <param name="storageHandler">HTTP handler for storage requests (trusting the local CA when testing).</param>
-    public CameraUploader(DeviceClient client, DeviceIdentity identity, UploaderOptions options, HttpMessageHandler storageHandler, TimeProvider time)
+    /// <param name="logger">Where retries and drops are logged; none when null.</param>
+    public CameraUploader(DeviceClient client, DeviceIdentity identity, UploaderOptions options, HttpMessageHandler storageHandler, TimeProvider time, ILogger? logger = null)
     {
+        _log = logger ?? NullLogger.Instance;
         _client = client;
         _identity = identity;
         _options = options;
@@ -159,6 +163,11 @@ public sealed class CameraUploader : IDisposable
     {
         var stored = new StoredObject(objectName, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), keyId, Convert.ToHexStringLower(iv));
         var dropped = _cache.Add(kind, stored, segment, sourcePath, content);
+        foreach (var sequence in dropped)
+        {
+            UploaderLog.SegmentDropped(_log, _options.CameraId, sequence, stored.Size, _options.CacheCapacityBytes);
+        }
+
         Stats.AddDropped(dropped.Count);
         _work.Release();
     }
@@ -167,7 +176,7 @@ public sealed class CameraUploader : IDisposable
     async Task<PublicKeyResponse> PublicKeyAsync(CancellationToken cancellationToken)
     {
         var delay = _options.BackoffBase;
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             if (_grant is { } grant)
             {
@@ -181,10 +190,17 @@ public sealed class CameraUploader : IDisposable
 
             try
             {
-                return (await GrantAsync(cancellationToken)).PublicKey;
+                var publicKey = (await GrantAsync(cancellationToken)).PublicKey;
+                if (attempt > 1)
+                {
+                    UploaderLog.Recovered(_log, _options.CameraId, "grant", attempt - 1);
+                }
+
+                return publicKey;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
+                UploaderLog.Retrying(_log, _options.CameraId, "grant", UploaderLog.Reason(e), attempt, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken);
                 delay = Next(delay);
             }
@@ -196,6 +212,7 @@ public sealed class CameraUploader : IDisposable
     async Task SendAsync(Task producer, CancellationToken cancellationToken)
     {
         var delay = _options.BackoffBase;
+        var failures = 0;
         while (true)
         {
             var items = _cache.Items();
@@ -226,6 +243,11 @@ public sealed class CameraUploader : IDisposable
 
                 await IndexUploadedAsync(cancellationToken);
                 delay = _options.BackoffBase;
+                if (failures > 0)
+                {
+                    UploaderLog.Recovered(_log, _options.CameraId, "upload", failures);
+                    failures = 0;
+                }
             }
             catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
@@ -234,6 +256,8 @@ public sealed class CameraUploader : IDisposable
                     _grant = null; // Expired or revoked grant: get a new one before the retry.
                 }
 
+                failures++;
+                UploaderLog.Retrying(_log, _options.CameraId, "upload", UploaderLog.Reason(e), failures, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken);
                 delay = Next(delay);
             }
@@ -336,7 +360,7 @@ public sealed class CameraUploader : IDisposable
                 {
                     // The control plane will never accept these as they are: count them and move on rather than block the queue.
                     Stats.AddRejected(segments.Count);
-                    Trace.TraceWarning("Index refused {0} segments: {1}", segments.Count, e.Message);
+                    UploaderLog.IndexRefused(_log, _options.CameraId, segments.Count, e.Status);
                 }
             }
 
