@@ -25,6 +25,7 @@ public static class ControlPlane
     public static IHostApplicationBuilder AddControlPlane(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.AddCloudStoreServiceDefaults("cloudstore-functions");
         services.AddCloudStoreProblemDetails();
         services.ConfigureHttpJsonOptions(json =>
         {
@@ -57,6 +58,7 @@ public static class ControlPlane
         services.AddRegions().AddCredentials(builder.Configuration);
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
         services.AddRetention();
+        services.AddControlPlaneHealth();
         services.AddSingleton<OperationTable>();
         return builder;
     }

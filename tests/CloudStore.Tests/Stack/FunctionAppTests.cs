@@ -97,6 +97,20 @@ public sealed class FunctionAppTests : IDisposable
         Assert.Equal("application/problem+json", badId.Headers.ContentType.ToString());
     }
 
+    [Fact]
+    public async Task Health_KeyServerUnreachable_503NamingItWhileTheDatabasesAreHealthy()
+    {
+        using var client = _factory.NewClient();
+
+        using var response = await client.GetAsync(new Uri("/api/health", UriKind.Relative));
+        var report = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("Healthy", report["checks"]!["directory"]!["status"]!.GetValue<string>());
+        Assert.Equal("Healthy", report["checks"]!["regional-indexes"]!["status"]!.GetValue<string>());
+        Assert.Equal("Unhealthy", report["checks"]!["keyserver"]!["status"]!.GetValue<string>());
+    }
+
     sealed record Answer(int Status, string Body, IHeaderDictionary Headers);
 
     /// <summary>As the Functions host's ASP.NET Core integration does: route values set by its router, then the function's result executed.</summary>
