@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
-using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
 
 namespace CloudStore.Bench;

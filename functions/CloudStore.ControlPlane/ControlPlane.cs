@@ -6,10 +6,9 @@ using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Platform;
-using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
 using CloudStore.ControlPlane.Retention;
-using CloudStore.ControlPlane.Segments;
 using CloudStore.ControlPlane.Users;
 using CloudStore.Hosting;
 
@@ -57,6 +56,7 @@ public static class ControlPlane
         services.AddAudit().AddOrganizations().AddDevices();
         services.AddRegions().AddCredentials(builder.Configuration);
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
+        services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>();
         services.AddRetention();
         services.AddControlPlaneHealth();
         services.AddSingleton<OperationTable>();

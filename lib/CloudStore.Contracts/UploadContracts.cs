@@ -64,11 +64,24 @@ public sealed record SegmentMetadata(
     int Width,
     int Height);
 
-/// <summary>A batch of metadata for one camera, all accepted or none.</summary>
-public sealed record SegmentBatch(Guid CameraId, IReadOnlyList<StoredObject> InitSegments, IReadOnlyList<SegmentMetadata> Segments)
+/// <summary>
+/// A data key as the camera wrapped it (the bytes it also stores as <c>keys/{id}.bin</c>, base64), sent with
+/// the batch that first uses the key, so the index need not read it back from storage.
+/// </summary>
+public sealed record WrappedKeyUpload(Guid KeyId, string Wrapped);
+
+/// <summary>
+/// A batch of metadata for one camera, all accepted or none. <see cref="WrappedKeys"/> is optional: a key
+/// not in it is read from the camera's storage, as cameras before it did.
+/// </summary>
+public sealed record SegmentBatch(Guid CameraId, IReadOnlyList<StoredObject> InitSegments, IReadOnlyList<SegmentMetadata> Segments, IReadOnlyList<WrappedKeyUpload>? WrappedKeys = null)
 {
     public const int MaxSegments = 500;
     public const int MaxInitSegments = 20;
+    public const int MaxWrappedKeys = 20;
+
+    /// <summary>An RSA-2048 wrap with its small header is well under this.</summary>
+    public const int MaxWrappedKeyBytes = 1024;
 }
 
 public sealed record SegmentBatchResponse(int Indexed, int AlreadyIndexed);

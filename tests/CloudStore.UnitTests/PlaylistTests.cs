@@ -1,4 +1,4 @@
-using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Recordings;
 using Xunit;
 
 namespace CloudStore.UnitTests;

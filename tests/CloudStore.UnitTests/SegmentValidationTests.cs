@@ -1,5 +1,5 @@
 using CloudStore.Contracts;
-using CloudStore.ControlPlane.Segments;
+using CloudStore.ControlPlane.Recordings;
 using Xunit;
 
 namespace CloudStore.UnitTests;

@@ -350,9 +350,19 @@ public sealed class CameraUploader : IDisposable
             var done = batch.Where(i => i.Kind != CacheItemKind.Segment || i.Segment!.Sequence <= lastSequence).ToList();
             if (inits.Count > 0 || segments.Count > 0)
             {
+                // The wrapped keys go with the batch too, so the index need not read them back from storage.
+                var wrappedKeys = new List<WrappedKeyUpload>();
+                foreach (var key in batch.Where(i => i.Kind == CacheItemKind.WrappedKey))
+                {
+                    await using var content = _cache.OpenContent(key);
+                    using var bytes = new MemoryStream();
+                    await content.CopyToAsync(bytes, cancellationToken);
+                    wrappedKeys.Add(new WrappedKeyUpload(key.Stored.KeyId, Convert.ToBase64String(bytes.ToArray())));
+                }
+
                 try
                 {
-                    await _client.IndexAsync(_identity, new SegmentBatch(_options.CameraId, inits, segments), cancellationToken);
+                    await _client.IndexAsync(_identity, new SegmentBatch(_options.CameraId, inits, segments, wrappedKeys), cancellationToken);
                     Stats.AddIndexed(segments.Count);
                     _lastIndexed = _time.GetUtcNow();
                 }

@@ -3,6 +3,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Platform;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -64,7 +65,7 @@ public static class CredentialEndpoints
         CancellationToken cancellationToken)
     {
         var objectNames = request.ObjectNames ?? [];
-        if (objectNames.Count > CredentialsRequest.MaxObjectNames || !objectNames.All(Segments.SegmentValidation.IsCameraObjectName))
+        if (objectNames.Count > CredentialsRequest.MaxObjectNames || !objectNames.All(SegmentValidation.IsCameraObjectName))
         {
             return new Validation().Add(nameof(request.ObjectNames), $"At most {CredentialsRequest.MaxObjectNames} names under keys/, init/ or segments/.").Problem();
         }

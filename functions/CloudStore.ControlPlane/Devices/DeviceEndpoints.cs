@@ -4,7 +4,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Platform;
-using CloudStore.ControlPlane.Regional;
+using CloudStore.ControlPlane.Recordings;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -285,32 +285,18 @@ public static class DeviceEndpoints
     /// status of the device.
     /// </summary>
     static async Task<Ok<List<CameraOverviewResponse>>> ListCameras(
-        HttpContext context, DirectoryDbContext db, RegionCatalog regions, CancellationToken cancellationToken)
+        CallerContext caller, DirectoryDbContext db, RecordingIndex recordings, CancellationToken cancellationToken)
     {
-        var caller = Caller.From(context.User);
-        var cameras = await db.Cameras.Where(c => c.OrganizationId == caller.OrganizationId)
+        var organizationId = caller.Caller.OrganizationId;
+        var cameras = await db.Cameras.Where(c => c.OrganizationId == organizationId)
             .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Camera = c, DeviceStatus = d.Status })
             .OrderBy(c => c.Camera.Name)
             .ToListAsync(cancellationToken);
-        var region = await db.Organizations.Where(o => o.Id == caller.OrganizationId).Select(o => o.HomeRegion).SingleOrDefaultAsync(cancellationToken);
-        var lastRecordings = new Dictionary<Guid, DateTimeOffset>();
-        if (region is not null && regions.IsConfigured(region) && cameras.Count > 0)
-        {
-            await using var index = regions.OpenIndex(region);
-            foreach (var camera in cameras)
-            {
-                var last = await index.Segments.AsNoTracking()
-                    .Where(s => s.CameraId == camera.Camera.Id)
-                    .OrderByDescending(s => s.StartTime)
-                    .Select(s => new { s.StartTime, s.DurationMs })
-                    .FirstOrDefaultAsync(cancellationToken);
-                if (last is not null)
-                {
-                    lastRecordings[camera.Camera.Id] = last.StartTime.AddMilliseconds(last.DurationMs);
-                }
-            }
-        }
-
+        var served = await caller.ServedRegionAsync(cancellationToken);
+        var lastRecordings = served is null || cameras.Count == 0
+            ? new Dictionary<Guid, DateTimeOffset>()
+            : await recordings.LastRecordingEndsAsync(served, cameras.Select(c => c.Camera.Id), cancellationToken);
+        var region = await caller.HomeRegionAsync(cancellationToken);
         return TypedResults.Ok(cameras.Select(c => new CameraOverviewResponse(
                 c.Camera.Id, c.Camera.DeviceId, c.Camera.Name, c.Camera.Channel, c.Camera.Enabled, c.DeviceStatus.ToString(),
                 region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null))

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using CloudStore.Contracts;
-using CloudStore.ControlPlane.Segments;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

@@ -4,7 +4,7 @@ using Azure.Storage.Blobs;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using CloudStore.ControlPlane.Regional;
-using CloudStore.ControlPlane.Segments;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.LocalStack;
 using keyserver::CloudStore.KeyServer.KeyStores;
 using Microsoft.EntityFrameworkCore;

@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using CloudStore.Contracts;
 using CloudStore.Device.Media;
-using CloudStore.ControlPlane.Playback;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.Tests.Infrastructure;
 using CloudStore.Tests.Upload;
 using Xunit;

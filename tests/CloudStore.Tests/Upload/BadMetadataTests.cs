@@ -27,6 +27,8 @@ public sealed class BadMetadataTests(BadMetadataTests.Setup setup) : IClassFixtu
         { "bad iv", 400 },
         { "unregistered init segment", 400 },
         { "duplicate sequence in batch", 400 },
+        { "wrapped key not base64", 400 },
+        { "too many wrapped keys", 400 },
     };
 
     [Theory]
@@ -54,6 +56,8 @@ public sealed class BadMetadataTests(BadMetadataTests.Setup setup) : IClassFixtu
             "bad digest" => Batch(fresh with { Media = fresh.Media with { Sha256 = "not-hex" } }),
             "bad iv" => Batch(fresh with { Media = fresh.Media with { Iv = "00" } }),
             "unregistered init segment" => Batch(good with { Sequence = 1002, InitObjectName = "init/never-registered.mp4" }),
+            "wrapped key not base64" => Batch(fresh) with { WrappedKeys = [new WrappedKeyUpload(fresh.Media.KeyId, "not base64!")] },
+            "too many wrapped keys" => Batch(fresh) with { WrappedKeys = [.. Enumerable.Range(0, SegmentBatch.MaxWrappedKeys + 1).Select(_ => new WrappedKeyUpload(Guid.NewGuid(), "AAAA"))] },
             _ => Batch(fresh, fresh),
         };
 

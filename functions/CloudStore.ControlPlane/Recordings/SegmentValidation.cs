@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Platform;
 
-namespace CloudStore.ControlPlane.Segments;
+namespace CloudStore.ControlPlane.Recordings;
 
 /// <summary>Checks a metadata batch at the edge, before anything is looked up or stored.</summary>
 public static partial class SegmentValidation
@@ -76,7 +76,37 @@ public static partial class SegmentValidation
             validation.Add("segments", string.Create(CultureInfo.InvariantCulture, $"Sequence {duplicate.Key} appears more than once."));
         }
 
+        var wrappedKeys = batch.WrappedKeys ?? [];
+        if (wrappedKeys.Count > SegmentBatch.MaxWrappedKeys)
+        {
+            validation.Add("wrappedKeys", $"At most {SegmentBatch.MaxWrappedKeys} wrapped keys a batch.");
+            return validation;
+        }
+
+        for (var i = 0; i < wrappedKeys.Count; i++)
+        {
+            var field = $"wrappedKeys[{i}]";
+            if (wrappedKeys[i].KeyId == Guid.Empty)
+            {
+                validation.Add(field + ".keyId", "Required.");
+            }
+
+            if (DecodeWrapped(wrappedKeys[i].Wrapped) is null)
+            {
+                validation.Add(field + ".wrapped", $"Base64 of at most {SegmentBatch.MaxWrappedKeyBytes} bytes.");
+            }
+        }
+
         return validation;
+    }
+
+    /// <summary>The wrapped key's bytes, or null when not base64 of 1..<see cref="SegmentBatch.MaxWrappedKeyBytes"/> bytes.</summary>
+    public static byte[]? DecodeWrapped(string? base64)
+    {
+        var buffer = new byte[SegmentBatch.MaxWrappedKeyBytes];
+        return base64 is { Length: > 0 and <= (SegmentBatch.MaxWrappedKeyBytes + 2) / 3 * 4 } && Convert.TryFromBase64String(base64, buffer, out var written) && written > 0
+            ? buffer[..written]
+            : null;
     }
 
     static void CheckObject(Validation validation, string field, StoredObject stored, string prefix)

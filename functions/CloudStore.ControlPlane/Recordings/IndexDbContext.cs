@@ -1,7 +1,7 @@
 using CloudStore.ControlPlane.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace CloudStore.ControlPlane.Segments;
+namespace CloudStore.ControlPlane.Recordings;
 
 /// <summary>
 /// A region's recording index: what each camera of the organisations homed there has stored, and

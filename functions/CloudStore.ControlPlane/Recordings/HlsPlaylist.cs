@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace CloudStore.ControlPlane.Playback;
+namespace CloudStore.ControlPlane.Recordings;
 
 /// <summary>One encrypted media segment as the playlist lists it.</summary>
 /// <param name="Uri">A short-lived read-only URL to the ciphertext in the regional bucket.</param>

@@ -1,4 +1,4 @@
-namespace CloudStore.ControlPlane.Playback;
+namespace CloudStore.ControlPlane.Recordings;
 
 /// <summary>A stretch of continuous recording.</summary>
 public sealed record RecordedSpan(DateTimeOffset Start, DateTimeOffset End, int Segments);

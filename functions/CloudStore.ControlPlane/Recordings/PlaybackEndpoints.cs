@@ -1,0 +1,98 @@
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Credentials;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Platform;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace CloudStore.ControlPlane.Recordings;
+
+/// <summary>The <c>Playback</c> section.</summary>
+public sealed class PlaybackOptions
+{
+    public const string Section = "Playback";
+
+    /// <summary>How long the read URLs in a playlist stay valid.</summary>
+    public TimeSpan ReadUrlLifetime { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Step H: the timeline of a camera and HLS playlists of its recordings, for administrators and
+/// operators of the camera's organisation. Segment URIs are short-lived read-only URLs straight to the
+/// regional bucket (media never flows through our hosts); key URIs name the key server and carry the
+/// wrapped key, which only the key server can open.
+/// </summary>
+public static class PlaybackEndpoints
+{
+    public static readonly TimeSpan MaxTimelineRange = TimeSpan.FromDays(93);
+    public static readonly TimeSpan MaxPlaylistRange = TimeSpan.FromDays(2);
+
+    public static IEndpointRouteBuilder MapPlayback(this IEndpointRouteBuilder app)
+    {
+        var playback = app.MapGroup("/api/cameras/{id:guid}").WithTags("Playback").RequireAuthorization(Policies.Recordings);
+        playback.MapGet("/timeline", GetTimeline).WithName("GetTimeline").WithSummary("Recorded spans of a camera in a time range, with the gaps.");
+        playback.MapGet("/playlist.m3u8", GetPlaylist).WithName("GetPlaylist").WithSummary("An HLS playlist (RFC 8216) of a camera's recordings in a time range.");
+        return app;
+    }
+
+    static Validation CheckRange(DateTimeOffset from, DateTimeOffset to, TimeSpan max)
+    {
+        var validation = new Validation();
+        if (to <= from || to - from > max)
+        {
+            validation.Add("to", $"'to' must be after 'from', at most {max.TotalDays:0} days later.");
+        }
+
+        return validation;
+    }
+
+    static async Task<Results<Ok<TimelineResponse>, ValidationProblem, ProblemHttpResult>> GetTimeline(
+        Guid id, DateTimeOffset from, DateTimeOffset to, CallerContext caller, RecordingIndex recordings, CancellationToken cancellationToken)
+    {
+        var validation = CheckRange(from, to, MaxTimelineRange);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        if (await caller.CameraAsync(id, cancellationToken) is not { Region: { } region })
+        {
+            return Problems.NotFound("camera");
+        }
+
+        var spans = await recordings.SpansAsync(region, id, from, to, cancellationToken);
+        return TypedResults.Ok(new TimelineResponse(id, from, to, spans, Timeline.Gaps(spans, from, to)));
+    }
+
+    static async Task<Results<ContentHttpResult, ValidationProblem, ProblemHttpResult>> GetPlaylist(
+        Guid id,
+        DateTimeOffset from,
+        DateTimeOffset to,
+        CallerContext caller,
+        RecordingIndex recordings,
+        AuditLog audit,
+        DirectoryDbContext db,
+        IOptions<PlaybackOptions> options,
+        IOptions<KeyServerOptions> keyServer,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var validation = CheckRange(from, to, MaxPlaylistRange);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        if (await caller.CameraAsync(id, cancellationToken) is not { Region: { } region })
+        {
+            return Problems.NotFound("camera");
+        }
+
+        var segments = await recordings.PlaylistSegmentsAsync(region, id, from, to, options.Value.ReadUrlLifetime, keyServer.Value.Url, cancellationToken);
+        var who = caller.Caller;
+        audit.Add(who.OrganizationId, who.Actor, AuditActions.PlaylistIssued, $"camera:{id}", $"success:{from:O}/{to:O};segments={segments.Count}");
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Text(HlsPlaylist.Build(segments, closed: to <= time.GetUtcNow()), "application/vnd.apple.mpegurl");
+    }
+}

@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using CloudStore.Contracts;
+using CloudStore.Contracts.Envelope;
+using CloudStore.ControlPlane.Regional;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudStore.ControlPlane.Recordings;
+
+/// <summary>Why an index batch was refused: the problem's status, title and detail.</summary>
+public sealed record IndexRefusal(int Status, string Title, string? Detail = null);
+
+/// <summary>
+/// The regional index of recordings, and the only code that reads or writes it: indexing what devices
+/// uploaded, timelines, the segments of a playlist, the last recording of each camera. Every query is
+/// scoped to one camera in one region; the region is the organisation's home region, resolved by the caller.
+/// </summary>
+public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
+{
+    /// <summary>How many storage size checks (HEAD requests) one batch runs at once.</summary>
+    public const int StorageChecksInParallel = 8;
+
+    /// <summary>
+    /// Indexes a batch for <paramref name="cameraId"/>. Each object must be in the camera's storage with the
+    /// declared size; each data key's wrapped form (from the batch, else from storage) must name the
+    /// organisation's key in <paramref name="region"/>. All or nothing; the same segment again counts once;
+    /// other content under a used sequence number is a conflict.
+    /// </summary>
+    /// <returns>The counts, or why the batch was refused (nothing stored).</returns>
+    public async Task<(SegmentBatchResponse? Indexed, IndexRefusal? Refused)> IndexAsync(
+        Guid organizationId, Guid cameraId, string region, SegmentBatch batch, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var index = regions.OpenIndex(region);
+        var storage = regions.Storage(region);
+        var sequences = batch.Segments.Select(s => s.Sequence).ToList();
+        var existing = await index.Segments.Where(s => s.CameraId == cameraId && sequences.Contains(s.Sequence)).ToDictionaryAsync(s => s.Sequence, cancellationToken);
+        var initNames = batch.InitSegments.Select(i => i.ObjectName).ToList();
+        var existingInits = await index.InitSegments.Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
+            .ToDictionaryAsync(i => i.ObjectName, StringComparer.Ordinal, cancellationToken);
+
+        if (batch.Segments.FirstOrDefault(s => existing.TryGetValue(s.Sequence, out var row) && !Same(row, s)) is { } changed)
+        {
+            return (null, new IndexRefusal(StatusCodes.Status409Conflict, "Sequence already indexed with other content", $"Sequence {changed.Sequence} of this camera is indexed with a different object."));
+        }
+
+        if (batch.InitSegments.FirstOrDefault(i => existingInits.TryGetValue(i.ObjectName, out var row) && !Same(row, i)) is { } changedInit)
+        {
+            return (null, new IndexRefusal(StatusCodes.Status409Conflict, "Init segment already indexed with other content", $"{changedInit.ObjectName} is indexed with different content."));
+        }
+
+        var knownInits = initNames.ToHashSet(StringComparer.Ordinal);
+        var missingInits = batch.Segments.Select(s => s.InitObjectName).Where(n => !knownInits.Contains(n)).Distinct().ToList();
+        if (missingInits.Count > 0 && await index.InitSegments.CountAsync(i => i.CameraId == cameraId && missingInits.Contains(i.ObjectName), cancellationToken) != missingInits.Count)
+        {
+            return (null, new IndexRefusal(StatusCodes.Status400BadRequest, "Unknown init segment", "Register each init segment (initSegments) before or with the segments that use it."));
+        }
+
+        var newInits = batch.InitSegments.Where(i => !existingInits.ContainsKey(i.ObjectName)).ToList();
+        var newSegments = batch.Segments.Where(s => !existing.ContainsKey(s.Sequence)).ToList();
+        if (await FirstNotStoredAsync(storage, cameraId, [.. newInits, .. newSegments.Select(s => s.Media)], cancellationToken) is { } notStored)
+        {
+            return (null, new IndexRefusal(StatusCodes.Status400BadRequest, "Object not stored as declared", $"{notStored} is missing from the camera's storage or has another size."));
+        }
+
+        var keyIds = newInits.Select(i => i.KeyId).Concat(newSegments.Select(s => s.Media.KeyId)).Distinct().ToList();
+        var knownKeys = await index.WrappedKeys.Where(k => keyIds.Contains(k.KeyId)).ToListAsync(cancellationToken);
+        if (knownKeys.Any(k => k.CameraId != cameraId))
+        {
+            return (null, new IndexRefusal(StatusCodes.Status409Conflict, "Data key belongs to another camera"));
+        }
+
+        var sent = (batch.WrappedKeys ?? []).GroupBy(k => k.KeyId).ToDictionary(g => g.Key, g => SegmentValidation.DecodeWrapped(g.First().Wrapped));
+        var newKeys = new List<WrappedKeyRow>();
+        foreach (var keyId in keyIds.Where(id => knownKeys.All(k => k.KeyId != id)))
+        {
+            var bytes = sent.GetValueOrDefault(keyId) ?? await storage.ReadSmallAsync(cameraId, WrappedKey.ObjectName(keyId), SegmentBatch.MaxWrappedKeyBytes, cancellationToken);
+            if (bytes is null)
+            {
+                return (null, new IndexRefusal(StatusCodes.Status400BadRequest, "Wrapped key not stored", $"Send it in wrappedKeys, or upload {WrappedKey.ObjectName(keyId)} before indexing segments encrypted with that key."));
+            }
+
+            if (!TryReadKeyName(bytes, out var name) || name.OrganizationId != organizationId || name.Region != region)
+            {
+                return (null, new IndexRefusal(StatusCodes.Status400BadRequest, "Wrapped key not usable", "The wrapped key is malformed or not wrapped under the organisation's key for its region."));
+            }
+
+            newKeys.Add(new WrappedKeyRow { KeyId = keyId, OrganizationId = organizationId, CameraId = cameraId, KeyEncryptionKeyId = name.ToString(), Wrapped = bytes, IndexedAt = now });
+        }
+
+        index.WrappedKeys.AddRange(newKeys);
+        index.InitSegments.AddRange(newInits.Select(i => new InitSegmentRow
+        {
+            CameraId = cameraId,
+            OrganizationId = organizationId,
+            ObjectName = i.ObjectName,
+            Size = i.Size,
+            Sha256 = Convert.FromHexString(i.Sha256),
+            KeyId = i.KeyId,
+            Iv = Convert.FromHexString(i.Iv),
+            IndexedAt = now,
+        }));
+        index.Segments.AddRange(newSegments.Select(s => new SegmentRow
+        {
+            OrganizationId = organizationId,
+            CameraId = cameraId,
+            Sequence = s.Sequence,
+            StartTime = s.StartTime,
+            DurationMs = s.DurationMs,
+            ObjectName = s.Media.ObjectName,
+            Size = s.Media.Size,
+            Sha256 = Convert.FromHexString(s.Media.Sha256),
+            KeyId = s.Media.KeyId,
+            Iv = Convert.FromHexString(s.Media.Iv),
+            InitObjectName = s.InitObjectName,
+            Codec = s.Codec,
+            Width = s.Width,
+            Height = s.Height,
+            IndexedAt = now,
+        }));
+        try
+        {
+            await index.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request indexed some of the same rows first. The batch changed nothing; a retry
+            // sees those rows and either counts them (same content) or answers 409.
+            return (null, new IndexRefusal(StatusCodes.Status409Conflict, "Indexed concurrently", "Some of these segments were indexed by another request; retry the batch."));
+        }
+
+        var indexed = newSegments.Count + newInits.Count;
+        return (new SegmentBatchResponse(indexed, batch.Segments.Count + batch.InitSegments.Count - indexed), null);
+    }
+
+    /// <summary>The first object (in batch order) whose stored size is not the declared one; the checks run a few at a time.</summary>
+    static async Task<string?> FirstNotStoredAsync(ICameraStorage storage, Guid cameraId, IReadOnlyList<StoredObject> objects, CancellationToken cancellationToken)
+    {
+        var wrong = new ConcurrentDictionary<int, string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, objects.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = StorageChecksInParallel, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                if (await storage.SizeAsync(cameraId, objects[i].ObjectName, token) != objects[i].Size)
+                {
+                    wrong[i] = objects[i].ObjectName;
+                }
+            });
+        return wrong.IsEmpty ? null : wrong[wrong.Keys.Min()];
+    }
+
+    /// <summary>
+    /// The recorded spans of a camera in a range, merged inside the database (window functions, SQLite 3.25+
+    /// and PostgreSQL alike), so a timeline of months reads a few rows, not hundreds of thousands.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedSpan>> SpansAsync(string region, Guid cameraId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var connection = index.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            WITH ordered AS (
+              SELECT StartTime AS s, StartTime + DurationMs AS e,
+                     LAG(StartTime + DurationMs) OVER (ORDER BY StartTime) AS previous_end
+              FROM Segments
+              WHERE CameraId = $camera AND StartTime < $to AND StartTime + DurationMs > $from),
+            marked AS (
+              SELECT s, e, SUM(CASE WHEN previous_end IS NULL OR s - previous_end > $tolerance THEN 1 ELSE 0 END)
+                     OVER (ORDER BY s ROWS UNBOUNDED PRECEDING) AS span
+              FROM ordered)
+            SELECT MIN(s), MAX(e), COUNT(*) FROM marked GROUP BY span ORDER BY 1
+            """;
+        Add(command, "$camera", cameraId.ToString().ToUpperInvariant());
+        Add(command, "$from", from.ToUnixTimeMilliseconds());
+        Add(command, "$to", to.ToUnixTimeMilliseconds());
+        Add(command, "$tolerance", (long)HlsPlaylist.GapTolerance.TotalMilliseconds);
+        var spans = new List<RecordedSpan>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            spans.Add(new RecordedSpan(
+                DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(reader.GetInt64(0), from.ToUnixTimeMilliseconds())),
+                DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(reader.GetInt64(1), to.ToUnixTimeMilliseconds())),
+                reader.GetInt32(2)));
+        }
+
+        return spans;
+    }
+
+    /// <summary>
+    /// The playable segments of a camera overlapping a range, in time order, with read URLs valid for
+    /// <paramref name="urlLifetime"/> and key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key.
+    /// </summary>
+    public async Task<IReadOnlyList<PlaylistSegment>> PlaylistSegmentsAsync(
+        string region, Guid cameraId, DateTimeOffset from, DateTimeOffset to, TimeSpan urlLifetime, string keyServerUrl, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var earliest = from.AddMilliseconds(-SegmentValidation.MaxDurationMs);
+        var rows = (await index.Segments.AsNoTracking()
+                .Where(s => s.CameraId == cameraId && s.StartTime > earliest && s.StartTime < to)
+                .OrderBy(s => s.StartTime)
+                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.KeyId, s.InitObjectName })
+                .ToListAsync(cancellationToken))
+            .Where(s => s.StartTime.AddMilliseconds(s.DurationMs) > from)
+            .ToList();
+        var initNames = rows.Select(r => r.InitObjectName).Distinct().ToList();
+        var inits = await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
+            .ToDictionaryAsync(i => i.ObjectName, i => i.Iv, StringComparer.Ordinal, cancellationToken);
+        var keyIds = rows.Select(r => r.KeyId).Distinct().ToList();
+        var keys = await index.WrappedKeys.AsNoTracking().Where(k => keyIds.Contains(k.KeyId)).ToDictionaryAsync(k => k.KeyId, k => k.Wrapped, cancellationToken);
+
+        var now = time.GetUtcNow();
+        var urls = await regions.Storage(region).ReadUrlsAsync(cameraId, [.. rows.Select(r => r.ObjectName).Concat(initNames)], now, now + urlLifetime, cancellationToken);
+        var keyServer = keyServerUrl.TrimEnd('/');
+        return [.. rows
+            .Where(r => inits.ContainsKey(r.InitObjectName) && keys.ContainsKey(r.KeyId))
+            .Select(r => new PlaylistSegment(
+                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv,
+                $"{keyServer}/v1/keys/{r.KeyId:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(keys[r.KeyId])}",
+                urls[r.InitObjectName], inits[r.InitObjectName]))];
+    }
+
+    /// <summary>When each camera's last recording ended (one indexed look-up per camera); cameras with none are absent.</summary>
+    public async Task<IReadOnlyDictionary<Guid, DateTimeOffset>> LastRecordingEndsAsync(string region, IEnumerable<Guid> cameraIds, CancellationToken cancellationToken)
+    {
+        var ends = new Dictionary<Guid, DateTimeOffset>();
+        await using var index = regions.OpenIndex(region);
+        foreach (var cameraId in cameraIds)
+        {
+            var last = await index.Segments.AsNoTracking()
+                .Where(s => s.CameraId == cameraId)
+                .OrderByDescending(s => s.StartTime)
+                .Select(s => new { s.StartTime, s.DurationMs })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (last is not null)
+            {
+                ends[cameraId] = last.StartTime.AddMilliseconds(last.DurationMs);
+            }
+        }
+
+        return ends;
+    }
+
+    static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    static bool TryReadKeyName(byte[] bytes, out KeyEncryptionKeyId name)
+    {
+        name = null!;
+        try
+        {
+            return KeyEncryptionKeyId.TryParse(WrappedKey.Parse(bytes).KeyEncryptionKeyId, out name);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    static bool Same(SegmentRow row, SegmentMetadata segment) =>
+        row.ObjectName == segment.Media.ObjectName && row.Size == segment.Media.Size && row.KeyId == segment.Media.KeyId
+        && row.Sha256.AsSpan().SequenceEqual(Convert.FromHexString(segment.Media.Sha256))
+        && row.Iv.AsSpan().SequenceEqual(Convert.FromHexString(segment.Media.Iv))
+        && row.StartTime == segment.StartTime && row.DurationMs == segment.DurationMs && row.InitObjectName == segment.InitObjectName;
+
+    static bool Same(InitSegmentRow row, StoredObject init) =>
+        row.Size == init.Size && row.KeyId == init.KeyId
+        && row.Sha256.AsSpan().SequenceEqual(Convert.FromHexString(init.Sha256))
+        && row.Iv.AsSpan().SequenceEqual(Convert.FromHexString(init.Iv));
+}
