@@ -52,7 +52,7 @@ builder.Services.AddRateLimiter(limiter =>
         _ => new FixedWindowRateLimiterOptions { PermitLimit = options.UnwrapsPerUserPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
 });
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
+builder.Services.AddKeyStore();
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();
