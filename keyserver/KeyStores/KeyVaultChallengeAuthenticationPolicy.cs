@@ -19,7 +19,7 @@ namespace CloudStore.KeyServer.KeyStores;
 /// Azure.Core's <see cref="BearerTokenAuthenticationPolicy"/> refuses plain http, caches tokens and refreshes
 /// them before they expire.
 /// </summary>
-sealed class KeyVaultChallengeAuthenticationPolicy(TokenCredential credential) : BearerTokenAuthenticationPolicy(credential, Array.Empty<string>())
+public sealed class KeyVaultChallengeAuthenticationPolicy(TokenCredential credential) : BearerTokenAuthenticationPolicy(credential, Array.Empty<string>())
 {
     const string StashedContent = "CloudStore.KeyVault.StashedContent";
     readonly ConcurrentDictionary<string, Challenge> _challenges = new(StringComparer.OrdinalIgnoreCase);
