@@ -22,11 +22,13 @@ namespace CloudStore.KeyServer.KeyStores;
 /// Versions. Callers number key versions 1, 2, … (<see cref="KeyEncryptionKeyId"/> travels in every wrapped key);
 /// Key Vault names them with random ids. Each vault version carries the tag <see cref="VersionTag"/> with its
 /// number, set when the key server creates it, so a wrapped key finds its exact vault version through the
-/// key's version list. Rotation creates a new version of the same key (Create Key on an existing name);
-/// old versions stay and still unwrap. Two key server instances creating a version at the same moment can
-/// leave two vault versions with one number: an unwrap tries every vault version carrying the number, so
-/// keys wrapped under either still open. Versions made outside the key server (portal, rotation policy)
-/// carry no number; while such a version is the newest, public keys are refused with an error saying so.
+/// key's version list. Rotation creates a new version of the same key (Create Key on an existing name) numbered
+/// one above the highest number in the vault; old versions stay and still unwrap. Two key server instances
+/// creating a version at the same moment can leave two vault versions with one number: an unwrap tries every
+/// vault version carrying the number, so keys wrapped under either still open. Versions made outside the key
+/// server (portal, CLI, a rotation policy) carry no number and unwrap nothing; while such a version is the
+/// newest, public keys are refused with an error saying so, until a rotation through the key server (or the tag,
+/// set by hand) numbers the newest version again.
 /// </para>
 /// </summary>
 public sealed partial class AzureKeyVaultKeyStore : IKeyStore
@@ -87,13 +89,13 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
         var latest = await GetLatestAsync(organizationId, region, cancellationToken);
         return latest is not null
             ? latest.PublicKey(region, organizationId)
-            : await ChangeAsync(organizationId, region, current => current is null, cancellationToken);
+            : await ChangeAsync(organizationId, region, rotate: false, cancellationToken);
     }
 
     public Task<PublicKeyResponse> RotateAsync(Guid organizationId, string region, CancellationToken cancellationToken)
     {
         KeyStoreRules.RequireRegion(region);
-        return ChangeAsync(organizationId, region, _ => true, cancellationToken);
+        return ChangeAsync(organizationId, region, rotate: true, cancellationToken);
     }
 
     public async Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
@@ -103,19 +105,24 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
         return record.BelongingTo(id);
     }
 
-    async Task<PublicKeyResponse> ChangeAsync(Guid organizationId, string region, Func<VaultKey?, bool> addVersion, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the first version (<paramref name="rotate"/> false: only if the key has none yet) or the next one,
+    /// numbered one above the highest number in the vault, whatever version is the newest.
+    /// </summary>
+    async Task<PublicKeyResponse> ChangeAsync(Guid organizationId, string region, bool rotate, CancellationToken cancellationToken)
     {
         var gate = _locks.GetOrAdd($"{region}/{organizationId:N}", _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var latest = await GetLatestAsync(organizationId, region, cancellationToken);
-            if (addVersion(latest))
+            if (!rotate && await GetLatestAsync(organizationId, region, cancellationToken) is { } latest)
             {
-                latest = await CreateAsync(organizationId, region, (latest?.Version ?? 0) + 1, cancellationToken);
+                return latest.PublicKey(region, organizationId);
             }
 
-            return latest!.PublicKey(region, organizationId);
+            var numbered = rotate ? await ListNumberedVersionsAsync(region, organizationId, cancellationToken) : [];
+            var next = numbered.Count == 0 ? 1 : numbered.Max(version => version.Number) + 1;
+            return (await CreateAsync(organizationId, region, next, cancellationToken)).PublicKey(region, organizationId);
         }
         finally
         {
@@ -180,7 +187,7 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
     async Task<byte[]> UnwrapInVaultAsync(KeyEncryptionKeyId id, ReadOnlyMemory<byte> ciphertext, CancellationToken cancellationToken)
     {
         var fromCache = _vaultVersions.TryGetValue(id, out var candidates);
-        candidates ??= await ListVaultVersionsAsync(id, cancellationToken);
+        candidates ??= await VaultVersionsNumberedAsync(id, cancellationToken);
         var tried = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
@@ -199,7 +206,7 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
 
             // Another instance may have added a vault version with this number since the list was cached.
             fromCache = false;
-            candidates = await ListVaultVersionsAsync(id, cancellationToken);
+            candidates = await VaultVersionsNumberedAsync(id, cancellationToken);
         }
 
         throw tried.Count == 0
@@ -227,18 +234,30 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
         return response.Status == 200 ? ReadUnwrappedValue(response) : throw Failure("unwrap key", id.Region, response);
     }
 
-    /// <summary>Get Key Versions, every page: the vault versions whose version tag is the wrapped key's version.</summary>
-    async Task<string[]> ListVaultVersionsAsync(KeyEncryptionKeyId id, CancellationToken cancellationToken)
+    /// <summary>The vault versions carrying the wrapped key's version number (normally one), remembered once found.</summary>
+    async Task<string[]> VaultVersionsNumberedAsync(KeyEncryptionKeyId id, CancellationToken cancellationToken)
     {
-        var name = KeyName(id.OrganizationId);
-        var wanted = id.Version.ToString(CultureInfo.InvariantCulture);
-        var found = new List<string>();
+        string[] versions = [.. (await ListNumberedVersionsAsync(id.Region, id.OrganizationId, cancellationToken))
+            .Where(version => version.Number == id.Version).Select(version => version.VaultVersion)];
+        if (versions.Length > 0)
+        {
+            _vaultVersions[id] = versions;
+        }
+
+        return versions;
+    }
+
+    /// <summary>Get Key Versions, every page: each vault version that carries a CloudStore version number, with it.</summary>
+    async Task<List<(string VaultVersion, int Number)>> ListNumberedVersionsAsync(string region, Guid organizationId, CancellationToken cancellationToken)
+    {
+        var name = KeyName(organizationId);
+        var found = new List<(string VaultVersion, int Number)>();
         Uri? next = null;
         do
         {
             using var message = next is null
-                ? CreateMessage(id.Region, RequestMethod.Get, $"/keys/{name}/versions", ("maxresults", VersionsPageSize.ToString(CultureInfo.InvariantCulture)))
-                : CreateNextPageMessage(id.Region, next);
+                ? CreateMessage(region, RequestMethod.Get, $"/keys/{name}/versions", ("maxresults", VersionsPageSize.ToString(CultureInfo.InvariantCulture)))
+                : CreateNextPageMessage(region, next);
             var response = await SendAsync(message, cancellationToken);
             if (response.Status == 404)
             {
@@ -247,16 +266,15 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
 
             if (response.Status != 200)
             {
-                throw Failure("get key versions", id.Region, response);
+                throw Failure("get key versions", region, response);
             }
 
             using var page = JsonDocument.Parse(response.Content);
             foreach (var item in page.RootElement.GetProperty("value").EnumerateArray())
             {
-                if (item.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Object
-                    && tags.TryGetProperty(VersionTag, out var tag) && tag.ValueKind == JsonValueKind.String && tag.ValueEquals(wanted))
+                if (VersionNumber(item) is { } number)
                 {
-                    found.Add(VaultVersionOf(item.GetProperty("kid").GetString(), id.Region, name));
+                    found.Add((VaultVersionOf(item.GetProperty("kid").GetString(), region, name), number));
                 }
             }
 
@@ -266,14 +284,16 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
         }
         while (next is not null);
 
-        string[] versions = [.. found];
-        if (versions.Length > 0)
-        {
-            _vaultVersions[id] = versions;
-        }
-
-        return versions;
+        return found;
     }
+
+    /// <summary>The CloudStore version number in a key bundle's or key item's tags, if it has one.</summary>
+    static int? VersionNumber(JsonElement bundleOrItem) =>
+        bundleOrItem.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Object
+        && tags.TryGetProperty(VersionTag, out var tag) && tag.ValueKind == JsonValueKind.String
+        && int.TryParse(tag.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= 1
+            ? number
+            : null;
 
     HttpMessage CreateMessage(string region, RequestMethod method, string path, params (string Name, string Value)[] query)
     {
@@ -343,15 +363,6 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
             throw new InvalidOperationException($"Key {name} in {region} is not an {KeyType} key.");
         }
 
-        if (!bundle.RootElement.TryGetProperty("tags", out var tags) || tags.ValueKind != JsonValueKind.Object
-            || !tags.TryGetProperty(VersionTag, out var tag) || tag.ValueKind != JsonValueKind.String
-            || !int.TryParse(tag.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1)
-        {
-            throw new InvalidOperationException(
-                $"Version {vaultVersion} of key {name} in {region} carries no {VersionTag} tag: it was made outside the key server "
-                + "(portal, CLI or a rotation policy). Rotate these keys through the key server only; disable that version to go back to the previous one.");
-        }
-
         var modulus = Base64Url.DecodeFromChars(key.GetProperty("n").GetString());
         var exponent = Base64Url.DecodeFromChars(key.GetProperty("e").GetString());
         var leadingZeros = modulus.AsSpan().IndexOfAnyExcept((byte)0);
@@ -361,7 +372,7 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
             throw new InvalidOperationException($"Key {name} in {region} is not an RSA {KeySize} key.");
         }
 
-        return new VaultKey(vaultVersion, version, modulus, exponent);
+        return new VaultKey(name, vaultVersion, VersionNumber(bundle.RootElement), modulus, exponent);
     }
 
     /// <summary>The version segment of a key id (<c>https://{vault}/keys/{name}/{version}</c>) of this vault and key.</summary>
@@ -438,14 +449,23 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
     [LoggerMessage(Level = LogLevel.Error, Message = "Key Vault: {Operation} in {Region} failed, {Status} {ErrorCode}")]
     static partial void LogVaultFailed(ILogger logger, string operation, string region, int status, string errorCode);
 
-    /// <summary>One vault version of an organisation's key: its public half and CloudStore's number for it.</summary>
-    sealed record VaultKey(string VaultVersion, int Version, byte[] Modulus, byte[] Exponent)
+    /// <summary>One vault version of an organisation's key: its public half and CloudStore's number for it, if it has one.</summary>
+    sealed record VaultKey(string Name, string VaultVersion, int? Version, byte[] Modulus, byte[] Exponent)
     {
+        /// <exception cref="InvalidOperationException">The version has no CloudStore number: it was made outside the key server.</exception>
         public PublicKeyResponse PublicKey(string region, Guid organizationId)
         {
+            if (Version is not { } version)
+            {
+                throw new InvalidOperationException(
+                    $"The newest version ({VaultVersion}) of key {Name} in {region} carries no {VersionTag} tag: it was made outside the key server "
+                    + $"(portal, CLI or a rotation policy), so no wrapped key could name it. Rotate through the key server, or give that version the tag "
+                    + $"{VersionTag} = one above the highest number in use.");
+            }
+
             using var rsa = RSA.Create();
             rsa.ImportParameters(new RSAParameters { Modulus = Modulus, Exponent = Exponent });
-            return new PublicKeyResponse(new KeyEncryptionKeyId(region, organizationId, Version).ToString(), Version, Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()));
+            return new PublicKeyResponse(new KeyEncryptionKeyId(region, organizationId, version).ToString(), version, Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()));
         }
     }
 }
