@@ -11,9 +11,6 @@ public sealed class KeyServerOptions
     /// </summary>
     public string TokenIssuer { get; set; } = "";
 
-    /// <summary>Folder of the embedded key store: one subfolder per region, each with its own master key.</summary>
-    public string KeyStoreRoot { get; set; } = ".local/keyserver/keys";
-
     /// <summary>The web player's origin (scheme, host, port): the only origin browsers may call the key server from.</summary>
     public string? PlayerOrigin { get; set; }
 

@@ -53,11 +53,14 @@ builder.Services.AddRateLimiter(limiter =>
         _ => new FixedWindowRateLimiterOptions { PermitLimit = options.UnwrapsPerUserPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
 });
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IKeyStore>(services => new LocalKeyStore(options.KeyStoreRoot, services.GetRequiredService<TimeProvider>()));
-Directory.CreateDirectory(options.KeyStoreRoot); // The store makes it on first use; health checks it from the start.
-builder.Services.AddHealthChecks()
-    .AddCheck<KeyAudit>("audit-database")
-    .AddFolderReadable("key-store", options.KeyStoreRoot);
+builder.Services.AddKeyStore();
+var health = builder.Services.AddHealthChecks().AddCheck<KeyAudit>("audit-database");
+var keyStores = builder.Configuration.GetSection(KeyServerOptions.Section).Get<KeyStoreOptions>() ?? new KeyStoreOptions();
+if (keyStores.KeyStore == KeyStoreKind.Local)
+{
+    Directory.CreateDirectory(keyStores.KeyStoreRoot); // The store makes it on first use; health checks it from the start.
+    health.AddFolderReadable("key-store", keyStores.KeyStoreRoot);
+}
 
 var app = builder.Build();
 app.UseCloudStoreProblemDetails();

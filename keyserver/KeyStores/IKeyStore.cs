@@ -6,7 +6,9 @@ namespace CloudStore.KeyServer.KeyStores;
 /// <summary>
 /// Where the organisations' RSA-2048 key pairs live, one store per region. The private key never
 /// leaves the store: callers get public keys and, for an unwrap, the binding record inside a wrapped key.
-/// Implementations: <see cref="LocalKeyStore"/> (embedded default); Azure Key Vault and AWS KMS to come.
+/// Implementations: <see cref="LocalKeyStore"/> (embedded default) and <see cref="AzureKeyVaultKeyStore"/>, chosen by
+/// <c>KeyServer:KeyStore</c> (<see cref="KeyStoreServices.AddKeyStore"/>); AWS KMS to come. Both pass the same
+/// contract tests (<c>KeyStoreContractTests</c>).
 /// </summary>
 public interface IKeyStore
 {

@@ -26,14 +26,9 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
 
     public async Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
     {
-        if (!KeyEncryptionKeyId.TryParse(wrapped.KeyEncryptionKeyId, out var id))
-        {
-            throw new CryptographicException("The wrapped key names no key of this store.");
-        }
-
+        var id = KeyStoreRules.KeyIdOf(wrapped);
         var file = await ReadAsync(id.OrganizationId, id.Region, cancellationToken);
-        var version = file?.Versions.SingleOrDefault(v => v.Version == id.Version)
-            ?? throw new CryptographicException("The wrapped key names no key of this store.");
+        var version = file?.Versions.SingleOrDefault(v => v.Version == id.Version) ?? throw KeyStoreRules.NoSuchKey();
         using var rsa = RSA.Create();
         var pkcs8 = DecryptPrivateKey(id, version, await MasterKeyAsync(id.Region, cancellationToken));
         try
@@ -45,22 +40,12 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
             CryptographicOperations.ZeroMemory(pkcs8);
         }
 
-        var record = wrapped.Unwrap(rsa);
-        if (record.OrganizationId != id.OrganizationId)
-        {
-            throw new CryptographicException("The binding record belongs to another organisation than the key.");
-        }
-
-        return record;
+        return wrapped.Unwrap(rsa).BelongingTo(id);
     }
 
     async Task<PublicKeyResponse> ChangeAsync(Guid organizationId, string region, Func<List<KeyVersion>, bool> addVersion, CancellationToken cancellationToken)
     {
-        if (!Regions.All.Contains(region))
-        {
-            throw new ArgumentException($"Unknown region '{region}'.", nameof(region));
-        }
-
+        KeyStoreRules.RequireRegion(region);
         var gate = _locks.GetOrAdd($"{region}/{organizationId:N}", _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try

@@ -38,6 +38,24 @@ public sealed record WrappedKey(string KeyEncryptionKeyId, byte[] Ciphertext)
 #pragma warning disable RS0030 // The one place that decrypts with RSA, and only with OAEP-SHA256 (never PKCS#1 v1.5).
         var plaintext = privateKey.Decrypt(Ciphertext, RSAEncryptionPadding.OaepSHA256);
 #pragma warning restore RS0030
+        return Open(plaintext);
+    }
+
+    /// <summary>
+    /// Decrypts with a private key that never leaves its store (a key vault's unwrap operation):
+    /// <paramref name="decryptOaepSha256"/> must decrypt the RSA ciphertext with RSA-OAEP-SHA256 (MGF1 SHA-256)
+    /// and return the plaintext, which is then read exactly as <see cref="Unwrap(RSA)"/> reads it.
+    /// </summary>
+    /// <exception cref="CryptographicException">Not wrapped under this key, or changed since.</exception>
+    public async Task<BindingRecord> UnwrapAsync(Func<ReadOnlyMemory<byte>, CancellationToken, Task<byte[]>> decryptOaepSha256, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decryptOaepSha256);
+        return Open(await decryptOaepSha256(Ciphertext, cancellationToken));
+    }
+
+    /// <summary>Reads a decrypted binding record and wipes the plaintext.</summary>
+    static BindingRecord Open(byte[] plaintext)
+    {
         try
         {
             return BindingRecord.Parse(plaintext);
