@@ -8,7 +8,8 @@ namespace CloudStore.Tests.Deployment;
 /// The security properties of the compiled main.bicep, in every template nested in it (each module).
 /// The templates set them as literals, so these tests read them as written, not as they might evaluate.
 /// </summary>
-public sealed partial class ArmTemplateTests(CompiledInfrastructure infrastructure) : IClassFixture<CompiledInfrastructure>
+[Collection(UsesCompiledInfrastructure.Name)]
+public sealed partial class ArmTemplateTests(CompiledInfrastructure infrastructure)
 {
     ArmTemplate Main => infrastructure.Template;
 

@@ -5,7 +5,8 @@ using Xunit;
 namespace CloudStore.Tests.Deployment;
 
 /// <summary>azure.yaml and main.parameters.json agree with the templates, so <c>azd up</c> finds what it needs.</summary>
-public sealed class AzdConfigurationTests(CompiledInfrastructure infrastructure) : IClassFixture<CompiledInfrastructure>
+[Collection(UsesCompiledInfrastructure.Name)]
+public sealed class AzdConfigurationTests(CompiledInfrastructure infrastructure)
 {
     [Fact]
     public void AzureYaml_Services_TheThreeHostsOnTheBicepInInfraAzure()

@@ -3,8 +3,8 @@ using Xunit;
 namespace CloudStore.Tests.Deployment;
 
 /// <summary>
-/// main.bicep compiled once, and its snapshot with the default parameters, shared by the tests of one
-/// class: both are read-only results of the templates on disk.
+/// main.bicep compiled once, and its snapshot with the default parameters, shared by the tests of the
+/// <see cref="UsesCompiledInfrastructure"/>: both are read-only results of the templates on disk.
 /// </summary>
 public sealed class CompiledInfrastructure : IAsyncLifetime
 {
@@ -22,4 +22,10 @@ public sealed class CompiledInfrastructure : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
+}
+
+[CollectionDefinition(Name)]
+public sealed class UsesCompiledInfrastructure : ICollectionFixture<CompiledInfrastructure>
+{
+    public const string Name = "Compiled infrastructure";
 }

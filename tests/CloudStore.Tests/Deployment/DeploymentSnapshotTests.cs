@@ -9,7 +9,8 @@ namespace CloudStore.Tests.Deployment;
 /// What a deployment of main.bicep with the default parameters would create (<c>bicep snapshot</c>: loops
 /// and modules expanded, names and scopes evaluated): one data plane per region, and who may do what where.
 /// </summary>
-public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infrastructure) : IClassFixture<CompiledInfrastructure>
+[Collection(UsesCompiledInfrastructure.Name)]
+public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infrastructure)
 {
     static readonly Dictionary<string, string> AzureLocations = new(StringComparer.Ordinal)
     {
