@@ -1,0 +1,241 @@
+// The control plane: one Azure Functions app on the Flex Consumption plan (dotnet-isolated, .NET 10),
+// with its own host storage account (deployment package and the host's timer/lease blobs), reached
+// only through the app's managed identity.
+
+@description('Azure location (the control-plane location).')
+param location string
+
+@description('Suffix that makes names unique per subscription and environment.')
+@minLength(8)
+param resourceToken string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('Name of the function app.')
+param appName string
+
+@description('Resource id of the control plane\'s user-assigned identity.')
+param identityId string
+
+@description('Principal (object) id of that identity.')
+param principalId string
+
+@description('Client id of that identity: DefaultAzureCredential and the host pick it with it.')
+param clientId string
+
+@description('Name of that identity: its user name in the regional index databases.')
+param identityName string
+
+@description('Application Insights component whose connection string the app gets as a setting.')
+param applicationInsightsName string
+
+@description('The web player\'s origin, the only browser origin the API answers (CORS, in the app).')
+param playerOrigin string
+
+@description('Base URL of the key server (https://host).')
+param keyServerUrl string
+
+@description('Per region: regionId, blobEndpoint, indexHost, indexDatabaseName (outputs of modules/regional.bicep).')
+param regions array
+
+// Storage Blob Data Owner on the app's own host account only: the host keeps its leases, timer
+// schedules and the deployment package there (https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to).
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var deploymentContainerName = 'app-package'
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource hostStorage 'Microsoft.Storage/storageAccounts@2026-06-01' = {
+  name: take('stfunc${resourceToken}', 24)
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowCrossTenantReplication: false
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource hostBlobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
+  parent: hostStorage
+  name: 'default'
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {
+  parent: hostBlobService
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource hostStorageData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, principalId, storageBlobDataOwner)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: 'plan-functions-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+// Regions:{region}:… as the control plane reads them (functions/Regional/RegionOptions.cs): Azure
+// storage through the managed identity (user-delegation SAS), and the region's index database.
+var regionSettings = flatten(map(regions, region => [
+  {
+    name: 'Regions__${region.regionId}__Storage__Kind'
+    value: 'azure-blob'
+  }
+  {
+    name: 'Regions__${region.regionId}__Storage__BlobEndpoint'
+    value: region.blobEndpoint
+  }
+  {
+    name: 'Regions__${region.regionId}__Storage__Credential'
+    value: 'managed-identity'
+  }
+  {
+    // Entra ID authentication: no password in the string; the app signs in with its identity's token.
+    name: 'Regions__${region.regionId}__Index__ConnectionString'
+    value: 'Host=${region.indexHost};Database=${region.indexDatabaseName};Username=${identityName};Ssl Mode=VerifyFull'
+  }
+]))
+
+resource app 'Microsoft.Web/sites@2025-03-01' = {
+  name: appName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'functions' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      // Platform CORS for the player's origin only: the Functions host routes a request to a function by its
+      // declared methods, so a browser's OPTIONS preflight never reaches the app's own CORS middleware
+      // (which serves the same single origin in the local host).
+      cors: {
+        allowedOrigins: [
+          playerOrigin
+        ]
+        supportCredentials: false
+      }
+      appSettings: concat(
+        [
+          {
+            // The host's storage through the identity: no connection string, no account key.
+            name: 'AzureWebJobsStorage__blobServiceUri'
+            value: hostStorage.properties.primaryEndpoints.blob
+          }
+          {
+            name: 'AzureWebJobsStorage__credential'
+            value: 'managedidentity'
+          }
+          {
+            name: 'AzureWebJobsStorage__clientId'
+            value: clientId
+          }
+          {
+            name: 'AZURE_CLIENT_ID'
+            value: clientId
+          }
+          {
+            name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+            value: appInsights.properties.ConnectionString
+          }
+          {
+            name: 'Auth__Issuer'
+            value: 'https://${appName}.azurewebsites.net/api'
+          }
+          {
+            name: 'KeyServer__Url'
+            value: keyServerUrl
+          }
+          {
+            name: 'Player__Origin'
+            value: playerOrigin
+          }
+        ],
+        regionSettings
+      )
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: 100
+        instanceMemoryMB: 2048
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+  dependsOn: [
+    hostStorageData
+    deploymentContainer
+  ]
+}
+
+// Deployments go through Entra ID (azd, zip deploy); FTP and basic publishing credentials are off.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: app
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: app
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = app.name
+output defaultHostName string = app.properties.defaultHostName
