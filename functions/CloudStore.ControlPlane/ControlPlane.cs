@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Extensions.Options;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Credentials;
@@ -19,6 +21,14 @@ namespace CloudStore.ControlPlane;
 /// doors call exactly these three methods (the Azure Functions worker in <c>CloudStore.Functions</c>, the
 /// local ASP.NET Core host in <c>CloudStore.Functions.Local</c>), so they cannot serve different things.
 /// </summary>
+/// <summary>The <c>Player</c> section as the control plane reads it: the one origin whose scripts may call it.</summary>
+public sealed class PlayerOriginOptions
+{
+    public const string Section = "Player";
+
+    public string Origin { get; set; } = "";
+}
+
 public static class ControlPlane
 {
     public static IHostApplicationBuilder AddControlPlane(this IHostApplicationBuilder builder)
@@ -35,12 +45,17 @@ public static class ControlPlane
         });
         services.AddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
-        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        services.AddOptions<PlayerOriginOptions>().BindConfiguration(PlayerOriginOptions.Section)
+            .Validate(o => o.Origin.Length == 0 || (Uri.TryCreate(o.Origin, UriKind.Absolute, out var origin) && origin.Scheme == Uri.UriSchemeHttps && origin.AbsolutePath == "/"),
+                "Player:Origin must be the player's https origin (scheme, host and port only).")
+            .ValidateOnStart();
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<PlayerOriginOptions>>((cors, player) => cors.AddDefaultPolicy(policy =>
         {
             // The web player's scripts read timelines and playlists from the browser; no other origin may.
-            if (builder.Configuration["Player:Origin"] is { Length: > 0 } origin)
+            if (player.Value.Origin.Length > 0)
             {
-                policy.WithOrigins(origin).WithMethods("GET").WithHeaders("Authorization");
+                policy.WithOrigins(player.Value.Origin.TrimEnd('/')).WithMethods("GET").WithHeaders("Authorization");
             }
         }));
         services.AddResponseCompression(compression =>
@@ -51,11 +66,14 @@ public static class ControlPlane
             compression.MimeTypes = ["application/vnd.apple.mpegurl"];
         });
 
-        services.AddDirectory(builder.Configuration);
+        services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
+        services.AddDirectory();
         builder.AddAuth();
         services.AddAudit().AddOrganizations().AddDevices();
-        services.AddRegions().AddCredentials(builder.Configuration);
-        services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section);
+        services.AddRegions().AddCredentials();
+        services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
+            .Validate(o => o.ReadUrlLifetime >= TimeSpan.FromMinutes(1) && o.ReadUrlLifetime <= TimeSpan.FromHours(12), "Playback:ReadUrlLifetime must be from 1 minute to 12 hours.")
+            .ValidateOnStart();
         services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>();
         services.AddRetention();
         services.AddControlPlaneHealth();

@@ -47,6 +47,8 @@ public static class AuthServices
         services.AddScoped<Authenticator>();
         services.AddScoped<SignInService>();
 
+        // Read here, not through IOptions: the external issuers decide which authentication schemes exist and the
+        // lockout rule configures Identity, both at registration. The same section is validated on start above.
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddIdentityCore<CloudStoreUser>(identity =>
             {
@@ -85,7 +87,6 @@ public static class AuthServices
             };
         });
 
-        var caFile = builder.Configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"];
         for (var i = 0; i < auth.ExternalIssuers.Count; i++)
         {
             var external = auth.ExternalIssuers[i];
@@ -95,10 +96,11 @@ public static class AuthServices
                 jwt.Audience = external.Audience;
                 jwt.MapInboundClaims = false;
                 jwt.RequireHttpsMetadata = true;
-                jwt.BackchannelHttpHandler = TrustedHttp.CreateHandler(caFile);
                 jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
                 jwt.Events = new JwtBearerEvents { OnTokenValidated = context => MapExternalPrincipal(context, external) };
             });
+            services.AddOptions<JwtBearerOptions>(ExternalScheme(i)).Configure<IOptions<TlsOptions>>((jwt, tls) =>
+                jwt.BackchannelHttpHandler = TrustedHttp.CreateHandler(tls.Value.CaCertificateFile));
         }
 
         services.AddScoped<IAuthorizationHandler, ActiveDeviceHandler>();

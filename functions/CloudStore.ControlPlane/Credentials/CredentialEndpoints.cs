@@ -27,22 +27,22 @@ public sealed class CredentialOptions
 /// </summary>
 public static class CredentialEndpoints
 {
-    public static IServiceCollection AddCredentials(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddCredentials(this IServiceCollection services)
     {
         services.AddOptions<CredentialOptions>().BindConfiguration(CredentialOptions.Section)
             .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(15) && o.Lifetime <= TimeSpan.FromHours(12), "Credentials:Lifetime must be from 15 minutes to 12 hours.")
             .ValidateOnStart();
-        services.AddOptions<KeyServerOptions>().BindConfiguration(KeyServerOptions.Section);
-        var keyServer = configuration.GetSection(KeyServerOptions.Section).Get<KeyServerOptions>() ?? new KeyServerOptions();
-        var caFile = configuration[$"{Hosting.TlsOptions.Section}:{nameof(Hosting.TlsOptions.CaCertificateFile)}"];
-        services.AddHttpClient<KeyServerClient>(http =>
+        services.AddOptions<KeyServerOptions>().BindConfiguration(KeyServerOptions.Section)
+            .Validate(o => o.Url.Length == 0 || (Uri.TryCreate(o.Url, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttps), "KeyServer:Url must be the key server's https URL.")
+            .ValidateOnStart();
+        services.AddHttpClient<KeyServerClient>((provider, http) =>
             {
-                if (Uri.TryCreate(keyServer.Url, UriKind.Absolute, out var url))
+                if (Uri.TryCreate(provider.GetRequiredService<IOptions<KeyServerOptions>>().Value.Url, UriKind.Absolute, out var url))
                 {
                     http.BaseAddress = new Uri(url.ToString().TrimEnd('/') + "/");
                 }
             })
-            .ConfigurePrimaryHttpMessageHandler(() => TrustedHttp.CreateHandler(caFile));
+            .ConfigurePrimaryHttpMessageHandler(provider => TrustedHttp.CreateHandler(provider.GetRequiredService<IOptions<Hosting.TlsOptions>>().Value.CaCertificateFile));
         return services;
     }
 

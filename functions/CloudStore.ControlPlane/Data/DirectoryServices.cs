@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,26 +17,25 @@ public sealed class DirectoryOptions
 
 public static class DirectoryServices
 {
-    public static IServiceCollection AddDirectory(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddDirectory(this IServiceCollection services)
     {
-        var options = configuration.GetSection(DirectoryOptions.Section).Get<DirectoryOptions>() ?? new DirectoryOptions();
-        if (!string.Equals(options.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"Directory:Provider '{options.Provider}' is not supported; use 'sqlite'.");
-        }
-
-        var connection = new SqliteConnectionStringBuilder(options.ConnectionString);
-        if (Path.GetDirectoryName(Path.GetFullPath(connection.DataSource)) is { } folder)
-        {
-            Directory.CreateDirectory(folder);
-        }
-
-        return services.AddDbContext<DirectoryDbContext>(db => db.UseSqlite(connection.ConnectionString));
+        services.AddOptions<DirectoryOptions>().BindConfiguration(DirectoryOptions.Section)
+            .Validate(o => string.Equals(o.Provider, "sqlite", StringComparison.OrdinalIgnoreCase), "Directory:Provider must be 'sqlite' (PostgreSQL comes with the scale-out work).")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Directory:ConnectionString is required.")
+            .ValidateOnStart();
+        return services.AddDbContext<DirectoryDbContext>((provider, db) =>
+            db.UseSqlite(provider.GetRequiredService<IOptions<DirectoryOptions>>().Value.ConnectionString));
     }
 
     /// <summary>Creates the schema on first start; WAL lets readers carry on while one request writes.</summary>
     public static async Task InitializeDirectoryAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
+        var connection = new SqliteConnectionStringBuilder(services.GetRequiredService<IOptions<DirectoryOptions>>().Value.ConnectionString);
+        if (Path.GetDirectoryName(Path.GetFullPath(connection.DataSource)) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DirectoryDbContext>();
         await db.Database.OpenConnectionAsync(cancellationToken);

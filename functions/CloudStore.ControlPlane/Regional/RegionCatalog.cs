@@ -56,7 +56,6 @@ public static class RegionServices
         services.AddOptions<RegionCatalogOptions>().BindConfiguration(RegionCatalogOptions.Section)
             .Validate(regions => regions.Keys.All(CloudStore.Contracts.Regions.All.Contains), "Regions: only known region ids (au-sydney, ca-toronto, eu-frankfurt, uk-london, us-virginia).")
             .ValidateOnStart();
-        services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
         return services.AddSingleton<RegionCatalog>();
     }
 }
