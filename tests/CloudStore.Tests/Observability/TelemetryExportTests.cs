@@ -1,5 +1,8 @@
+using System.IO.Compression;
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using Xunit;
 
 namespace CloudStore.Tests.Observability;
@@ -71,5 +74,39 @@ public sealed class TelemetryExportTests
         }
 
         Assert.Empty(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task KeyServer_ApplicationInsightsConnectionStringSet_ExportsToAzureMonitorWithoutQueryStrings()
+    {
+        await using var receiver = LoopbackReceiver.Start();
+        var connectionString = $"InstrumentationKey={Guid.NewGuid()};IngestionEndpoint={receiver.Endpoint}";
+        await using (var keyServer = new KeyServerFactory().With("APPLICATIONINSIGHTS_CONNECTION_STRING", connectionString))
+        {
+            using var client = keyServer.CreateClient();
+            using var refused = await client.GetAsync($"/v1/caller?sv=2025-01-05&sig={Secret}");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            // Azure Monitor's exporter keeps what is pending at shutdown on disk for a later run; a flush sends it now.
+            Assert.True(keyServer.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+            await receiver.WaitForAsync(r => Text(r).Contains("/v1/caller", StringComparison.Ordinal), "the request telemetry of GET /v1/caller");
+        }
+
+        Assert.All(receiver.Requests, r => Assert.EndsWith("/track", r.Path, StringComparison.Ordinal));
+        Assert.DoesNotContain(receiver.Requests, r => Text(r).Contains(Secret, StringComparison.Ordinal));
+        Assert.DoesNotContain(receiver.Requests, r => Text(r).Contains("sig=", StringComparison.Ordinal));
+    }
+
+    /// <summary>An Azure Monitor upload as text: JSON lines, gzip-compressed on the wire.</summary>
+    static string Text(ReceivedRequest request)
+    {
+        if (request.Body is not [0x1f, 0x8b, ..])
+        {
+            return Encoding.UTF8.GetString(request.Body);
+        }
+
+        using var gzip = new GZipStream(new MemoryStream(request.Body), CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 }
