@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace CloudStore.Tests.Stack;
@@ -109,6 +110,20 @@ public sealed class FunctionAppTests : IDisposable
         Assert.Equal("Healthy", report["checks"]!["directory"]!["status"]!.GetValue<string>());
         Assert.Equal("Healthy", report["checks"]!["regional-indexes"]!["status"]!.GetValue<string>());
         Assert.Equal("Unhealthy", report["checks"]!["keyserver"]!["status"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("Player:Origin", "http://player.test")]
+    [InlineData("KeyServer:Url", "http://keyserver.test")]
+    [InlineData("Playback:ReadUrlLifetime", "2.00:00:00")]
+    [InlineData("Directory:Provider", "oracle")]
+    public void ControlPlane_BadSetting_RefusesToStartNamingIt(string key, string value)
+    {
+        using var factory = new FunctionsFactory().With(key, value);
+
+        var refused = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains(key.Split(':')[0], refused.Message, StringComparison.Ordinal);
     }
 
     sealed record Answer(int Status, string Body, IHeaderDictionary Headers);
