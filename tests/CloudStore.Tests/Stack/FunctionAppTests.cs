@@ -108,7 +108,7 @@ public sealed class FunctionAppTests : IDisposable
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("Healthy", report["checks"]!["directory"]!["status"]!.GetValue<string>());
-        Assert.Equal("Healthy", report["checks"]!["regional-indexes"]!["status"]!.GetValue<string>());
+        Assert.Equal("Healthy", report["checks"]!["regions"]!["status"]!.GetValue<string>());
         Assert.Equal("Unhealthy", report["checks"]!["keyserver"]!["status"]!.GetValue<string>());
     }
 
