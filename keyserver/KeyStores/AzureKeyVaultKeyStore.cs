@@ -106,6 +106,25 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
     }
 
     /// <summary>
+    /// Delete Key: every version of the organisation's key leaves service at once (the vault keeps it
+    /// soft-deleted, unusable, for its retention period; with purge protection nobody can shorten that).
+    /// A key name in the deleted state cannot be created again, so the organisation gets no new key.
+    /// </summary>
+    public async Task<bool> DestroyAsync(Guid organizationId, string region, CancellationToken cancellationToken)
+    {
+        KeyStoreRules.RequireRegion(region);
+        var name = KeyName(organizationId);
+        using var message = CreateMessage(region, RequestMethod.Delete, $"/keys/{name}");
+        var response = await SendAsync(message, cancellationToken);
+        return response.Status switch
+        {
+            200 => true,
+            404 => false,
+            _ => throw Failure("delete key", region, response),
+        };
+    }
+
+    /// <summary>
     /// Makes the first version (<paramref name="rotate"/> false: only if the key has none yet) or the next one,
     /// numbered one above the highest number in the vault, whatever version is the newest.
     /// </summary>
@@ -168,6 +187,12 @@ public sealed partial class AzureKeyVaultKeyStore : IKeyStore
             json.WriteEndObject();
         });
         var response = await SendAsync(message, cancellationToken);
+        if (response.Status == 409)
+        {
+            // The name is deleted (soft-deleted, recoverable): the organisation's key was destroyed.
+            throw new KeyDestroyedException($"The organisation's key in {region} was destroyed.");
+        }
+
         if (response.Status != 200)
         {
             throw Failure("create key", region, response);

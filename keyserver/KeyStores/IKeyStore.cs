@@ -20,4 +20,15 @@ public interface IKeyStore
 
     /// <exception cref="System.Security.Cryptography.CryptographicException">Unknown key, or the wrapped key was changed.</exception>
     Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Crypto-shredding: destroys every version of the organisation's key in the region, so that from now on no
+    /// data key wrapped under it can be unwrapped, and no new key is made for the organisation there
+    /// (<see cref="KeyDestroyedException"/>). Idempotent.
+    /// </summary>
+    /// <returns>False when the organisation had no key there.</returns>
+    Task<bool> DestroyAsync(Guid organizationId, string region, CancellationToken cancellationToken);
 }
+
+/// <summary>The organisation's key in the region was destroyed (its organisation was deleted): none is made again.</summary>
+public sealed class KeyDestroyedException(string message) : Exception(message);

@@ -43,6 +43,35 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
         return wrapped.Unwrap(rsa).BelongingTo(id);
     }
 
+    /// <summary>
+    /// Deletes the key file (each private key was encrypted under the region's master key with AES-GCM, so the
+    /// file's bytes alone unwrap nothing) and leaves a tombstone so the organisation never gets a key again.
+    /// </summary>
+    public async Task<bool> DestroyAsync(Guid organizationId, string region, CancellationToken cancellationToken)
+    {
+        KeyStoreRules.RequireRegion(region);
+        var gate = _locks.GetOrAdd($"{region}/{organizationId:N}", _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var tombstone = TombstonePath(organizationId, region);
+            if (!File.Exists(tombstone))
+            {
+                Directory.CreateDirectory(RegionFolder(region));
+                PrivateFile.Write(tombstone, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            var path = KeyFilePath(organizationId, region);
+            var existed = File.Exists(path);
+            File.Delete(path);
+            return existed;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     async Task<PublicKeyResponse> ChangeAsync(Guid organizationId, string region, Func<List<KeyVersion>, bool> addVersion, CancellationToken cancellationToken)
     {
         KeyStoreRules.RequireRegion(region);
@@ -50,6 +79,11 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
         await gate.WaitAsync(cancellationToken);
         try
         {
+            if (File.Exists(TombstonePath(organizationId, region)))
+            {
+                throw new KeyDestroyedException($"The organisation's key in {region} was destroyed.");
+            }
+
             var file = await ReadAsync(organizationId, region, cancellationToken) ?? new KeyFile(organizationId, region, []);
             if (addVersion(file.Versions))
             {
@@ -103,6 +137,8 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
     string RegionFolder(string region) => Path.Combine(root, region);
 
     string KeyFilePath(Guid organizationId, string region) => Path.Combine(RegionFolder(region), $"{organizationId:N}.json");
+
+    string TombstonePath(Guid organizationId, string region) => Path.Combine(RegionFolder(region), $"{organizationId:N}.destroyed");
 
     async Task<byte[]> MasterKeyAsync(string region, CancellationToken cancellationToken)
     {

@@ -19,12 +19,13 @@ public static class AzureRoles
     public static readonly IReadOnlyList<string> KeyVaultKeyUsers =
         [KeyVaultAdministrator, KeyVaultCryptoOfficer, KeyVaultCryptoUser, KeyVaultCryptoServiceEncryptionUser];
 
-    /// <summary>What the key server may do with keys: read (the public half), create (first need, rotation), wrap, unwrap.</summary>
+    /// <summary>What the key server may do with keys: read (the public half), create (first need, rotation), wrap, unwrap, delete (crypto-shredding; never purge).</summary>
     public static readonly IReadOnlyList<string> KeyServerDataActionsAllowed =
     [
         "Microsoft.KeyVault/vaults/keys/read",
         "Microsoft.KeyVault/vaults/keys/create/action",
         "Microsoft.KeyVault/vaults/keys/wrap/action",
         "Microsoft.KeyVault/vaults/keys/unwrap/action",
+        "Microsoft.KeyVault/vaults/keys/delete",
     ];
 }

@@ -94,10 +94,11 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
         var role = KeyServerRole();
         Assert.All(assignments, assignment => Assert.Equal(role.GetProperty("id").GetString(), assignment.GetProperty("properties").GetProperty("roleDefinitionId").GetString()));
 
-        // The custom role: key use only (no delete, purge, import, secrets), no management action, assignable in this group only.
+        // The custom role: key use and deletion only (no purge, recover, import, secrets), no management action, assignable in this group only.
         var permissions = Assert.Single(role.GetProperty("properties").GetProperty("permissions").EnumerateArray());
         var dataActions = permissions.GetProperty("dataActions").EnumerateArray().Select(action => action.GetString()!).ToList();
         Assert.Contains("Microsoft.KeyVault/vaults/keys/unwrap/action", dataActions);
+        Assert.DoesNotContain(dataActions, action => action.Contains("purge", StringComparison.Ordinal) || action.Contains("recover", StringComparison.Ordinal));
         Assert.All(dataActions, action => Assert.Contains(action, AzureRoles.KeyServerDataActionsAllowed));
         Assert.Empty(permissions.GetProperty("actions").EnumerateArray());
         Assert.Equal(

@@ -60,6 +60,9 @@ public sealed partial class FakeKeyVault : IAsyncDisposable
     readonly FakeEntraIdTokenCredential _credential;
     readonly Lock _gate = new();
     readonly Dictionary<string, List<StoredVersion>> _keys = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Deleted keys: soft-deleted and recoverable (purge protection), so their names cannot be created again.</summary>
+    readonly Dictionary<string, List<StoredVersion>> _deleted = new(StringComparer.OrdinalIgnoreCase);
     readonly List<RecordedRequest> _requests = [];
     readonly List<string> _violations = [];
     readonly List<string> _servedBodies = [];
@@ -318,7 +321,10 @@ public sealed partial class FakeKeyVault : IAsyncDisposable
         {
             return (request.Method, segments[3..]) switch
             {
+                ("POST", ["create"]) when _deleted.ContainsKey(KeyPath(host, name)) => new Answer(409, Error("Conflict",
+                    $"Key {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.")),
                 ("POST", ["create"]) => Create(host, name, json),
+                ("DELETE", [] or [""]) => body.Length == 0 ? Delete(host, name) : OffSpec("Delete Key takes no body"),
                 ("POST", ["rotate"]) => body.Length == 0 ? Rotate(host, name) : OffSpec("Rotate Key takes no body"),
                 ("GET", [] or [""]) => Get(host, name, null),
                 ("GET", ["versions"]) => Versions(host, name, request.Query),
@@ -405,6 +411,19 @@ public sealed partial class FakeKeyVault : IAsyncDisposable
         }
 
         return new Answer(200, Bundle(host, name, AddVersion(host, name, tags)));
+    }
+
+    /// <summary>Delete Key: all versions leave service at once and wait, soft-deleted, for the retention period.</summary>
+    Answer Delete(string host, string name)
+    {
+        var path = KeyPath(host, name);
+        if (!_keys.Remove(path, out var versions))
+        {
+            return NotFound(name);
+        }
+
+        _deleted[path] = versions;
+        return new Answer(200, new JsonObject { ["recoveryId"] = $"https://{host}/deletedkeys/{name}", ["key"] = new JsonObject { ["kid"] = $"https://{host}/keys/{name}" } });
     }
 
     /// <summary>Rotate Key: a new version like the current one. Tags are not carried over (the fake's assumption).</summary>
@@ -635,6 +654,7 @@ public sealed partial class FakeKeyVault : IAsyncDisposable
         ("GET", ["", "keys", _, "versions"]) => "versions",
         ("GET", ["", "keys", _] or ["", "keys", _, _]) => "get",
         ("POST", ["", "keys", _, _, "unwrapkey"]) => "unwrapkey",
+        ("DELETE", ["", "keys", _]) => "delete",
         _ => $"other: {method} {path}",
     };
 

@@ -42,6 +42,47 @@ public abstract class KeyStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Destroy_OrganisationsKey_NothingWrappedUnderAnyVersionUnwrapsAndNoKeyIsMadeAgain()
+    {
+        var organization = Guid.NewGuid();
+        var first = await WrapAsync(organization, Regions.EuFrankfurt);
+        await Store.RotateAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
+        var second = await WrapAsync(organization, Regions.EuFrankfurt);
+
+        var destroyed = await Store.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
+        var again = await Store.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
+
+        Assert.True(destroyed);
+        Assert.False(again);
+        await Assert.ThrowsAnyAsync<CryptographicException>(() => Store.UnwrapAsync(first, CancellationToken.None));
+        await Assert.ThrowsAnyAsync<CryptographicException>(() => Store.UnwrapAsync(second, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyDestroyedException>(() => Store.GetOrCreatePublicKeyAsync(organization, Regions.EuFrankfurt, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyDestroyedException>(() => Store.RotateAsync(organization, Regions.EuFrankfurt, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Destroy_OneOrganisationInOneRegion_OtherOrganisationsAndRegionsStillUnwrap()
+    {
+        var victim = Guid.NewGuid();
+        var neighbour = Guid.NewGuid();
+        var neighbours = await WrapAsync(neighbour, Regions.EuFrankfurt);
+        var victimElsewhere = await WrapAsync(victim, Regions.UkLondon);
+        await WrapAsync(victim, Regions.EuFrankfurt);
+
+        await Store.DestroyAsync(victim, Regions.EuFrankfurt, CancellationToken.None);
+
+        Assert.Equal(neighbour, (await Store.UnwrapAsync(neighbours, CancellationToken.None)).OrganizationId);
+        Assert.Equal(victim, (await Store.UnwrapAsync(victimElsewhere, CancellationToken.None)).OrganizationId);
+    }
+
+    async Task<WrappedKey> WrapAsync(Guid organization, string region)
+    {
+        var publicKey = await Store.GetOrCreatePublicKeyAsync(organization, region, CancellationToken.None);
+        using var keys = new DataKeys(organization, Guid.NewGuid(), TimeProvider.System);
+        return WrappedKey.Parse(keys.ForEncryption(publicKey).Key.Wrapped);
+    }
+
+    [Fact]
     public async Task Unwrap_DataKeyWrappedByTheCamera_ReturnsItsBindingRecord()
     {
         var organization = Guid.NewGuid();

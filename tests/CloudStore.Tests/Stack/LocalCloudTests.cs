@@ -126,6 +126,37 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
     }
 
     [Fact]
+    public async Task KeyServer_DestroyKeys_RefusedToPeople_ForTheControlPlaneTheKeyIsGoneForGood()
+    {
+        using var functions = stack.Client(stack.Cloud.FunctionsUrl);
+        var apiTokens = await ProvisionAndSignInAsync(functions);
+        var organization = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(apiTokens.AccessToken).GetClaim(ClaimNames.Organization).Value;
+        var administrator = (await (await functions.PostAsJsonAsync("/api/auth/token", new RefreshRequest(apiTokens.RefreshToken!, Audiences.KeyServer)))
+            .Content.ReadFromJsonAsync<TokenResponse>())!.AccessToken;
+        var auth = new global::CloudStore.ControlPlane.Auth.AuthOptions { Issuer = stack.Cloud.Issuer, SigningKeyFile = stack.Cloud.FunctionsSettings()["Auth__SigningKeyFile"] };
+        using var signingKeys = new global::CloudStore.ControlPlane.Auth.SigningKeys(Microsoft.Extensions.Options.Options.Create(auth));
+        var service = new global::CloudStore.ControlPlane.Auth.AccessTokens(signingKeys, Microsoft.Extensions.Options.Options.Create(auth), TimeProvider.System).ForService().AccessToken;
+        var keys = $"/v1/organizations/{organization}/regions/{Regions.EuFrankfurt}";
+        using var keyServer = stack.Client(stack.Cloud.KeyServerUrl);
+
+        using var made = await keyServer.SendAsync(WithBearer(keys + "/public-key", service));
+        using var byAdministrator = await keyServer.SendAsync(WithBearer(keys + "/keys", administrator, HttpMethod.Delete));
+        using var anonymous = await keyServer.DeleteAsync(new Uri(keys + "/keys", UriKind.Relative));
+        using var stillThere = await keyServer.SendAsync(WithBearer(keys + "/public-key", service));
+        using var destroyed = await keyServer.SendAsync(WithBearer(keys + "/keys", service, HttpMethod.Delete));
+        using var destroyedAgain = await keyServer.SendAsync(WithBearer(keys + "/keys", service, HttpMethod.Delete));
+        using var afterwards = await keyServer.SendAsync(WithBearer(keys + "/public-key", service));
+
+        Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byAdministrator.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(await made.Content.ReadAsStringAsync(), await stillThere.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NoContent, destroyed.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, destroyedAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, afterwards.StatusCode);
+    }
+
+    [Fact]
     public async Task CameraCli_EnrolsAndAuthenticatesAgainstTheRealHost()
     {
         using var functions = stack.Client(stack.Cloud.FunctionsUrl);
@@ -203,9 +234,9 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         Transport = new HttpClientTransport(new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate))),
     });
 
-    static HttpRequestMessage WithBearer(string path, string token)
+    static HttpRequestMessage WithBearer(string path, string token, HttpMethod? method = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
