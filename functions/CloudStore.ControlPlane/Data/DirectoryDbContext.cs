@@ -58,7 +58,7 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             device.HasIndex(d => d.EnrolmentCodeHash).IsUnique();
             device.Property(d => d.Serial).HasMaxLength(Limits.SerialLength);
             device.Property(d => d.Model).HasMaxLength(Limits.NameLength);
-            device.Property(d => d.FirmwareVersion).HasMaxLength(Limits.FirmwareLength);
+            device.Property(d => d.ReportedFirmwareVersion).HasMaxLength(Limits.FirmwareLength);
             device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
             device.HasOne<Organization>().WithMany().HasForeignKey(d => d.OrganizationId);
         });
