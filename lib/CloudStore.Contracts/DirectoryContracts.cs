@@ -53,3 +53,14 @@ public sealed record AuditEntryResponse(
     string Action,
     string Target,
     string Outcome);
+
+/// <param name="State">Free, Allocated or Lapsed.</param>
+/// <param name="Source"><c>count</c> or <c>partner-key</c>.</param>
+/// <param name="PartnerKeyHint">The last group of the partner key it came from; the key itself is not stored.</param>
+/// <param name="CameraId">The camera holding it, when allocated.</param>
+/// <param name="LapseReason">Why it lapsed, when lapsed.</param>
+public sealed record LicenceResponse(
+    Guid Id, string State, string Source, string? PartnerKeyHint, Guid? CameraId, DateTimeOffset AddedAt, DateTimeOffset? AllocatedAt, string? LapseReason);
+
+/// <param name="AllocationWindowEndsAt">Licences never allocated by then lapse (30 days after activation).</param>
+public sealed record LicencesResponse(DateTimeOffset AllocationWindowEndsAt, int Free, int Allocated, int Lapsed, IReadOnlyList<LicenceResponse> Licences);

@@ -52,5 +52,7 @@ public static class AuditActions
     public const string CameraCreated = "camera.created";
     public const string CameraEnabledChanged = "camera.enabled-changed";
     public const string SubscriptionNotice = "organization.subscription-notice";
+    public const string LicencesAdded = "licences.added";
+    public const string LicencesLapsed = "licences.lapsed";
     public const string RetentionSweep = "recordings.retention-sweep";
 }

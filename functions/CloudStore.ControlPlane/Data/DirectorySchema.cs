@@ -33,6 +33,21 @@ public static class DirectorySchema
                 cancellationToken);
 
             await UpgradeDeviceFirmwareAsync(db, cancellationToken);
+
+            // A directory made before licences existed (migrations replace this when PostgreSQL arrives).
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TABLE IF NOT EXISTS Licences (
+                    Id TEXT NOT NULL CONSTRAINT PK_Licences PRIMARY KEY,
+                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                    Source TEXT NOT NULL, PartnerKeyHash BLOB NULL, PartnerKeyHint TEXT NULL, State TEXT NOT NULL,
+                    CameraId TEXT NULL, AddedAt INTEGER NOT NULL, AllocatedAt INTEGER NULL, FirstAllocatedAt INTEGER NULL,
+                    LapsedAt INTEGER NULL, LapseReason TEXT NULL);
+                CREATE INDEX IF NOT EXISTS IX_Licences_OrganizationId_State ON Licences (OrganizationId, State);
+                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_CameraId ON Licences (CameraId);
+                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_PartnerKeyHash ON Licences (PartnerKeyHash);
+                """,
+                cancellationToken);
         }
     }
 

@@ -3,6 +3,7 @@ using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -39,10 +40,10 @@ public static class DeviceEndpoints
         var cameras = app.MapGroup("/api/cameras").WithTags("Cameras").RequireAuthorization(Policies.Member);
         cameras.MapGet("/", ListCameras).WithName("ListCameras").WithSummary("The organisation's cameras and their status.");
         cameras.MapGet("/{id:guid}", GetCamera).WithName("GetCamera");
-        cameras.MapPost("/{id:guid}/enable", (Guid id, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken ct) => SetEnabled(id, true, context, db, audit, ct)).WithName("EnableCamera")
-            .RequireAuthorization(Policies.Administrator).WithSummary("Enable cloud storage for a camera (its device must have reported firmware 11.11.73 or later).");
-        cameras.MapPost("/{id:guid}/disable", (Guid id, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken ct) => SetEnabled(id, false, context, db, audit, ct)).WithName("DisableCamera")
-            .RequireAuthorization(Policies.Administrator);
+        cameras.MapPost("/{id:guid}/enable", (Guid id, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken ct) => SetEnabled(id, true, context, db, licences, audit, ct)).WithName("EnableCamera")
+            .RequireAuthorization(Policies.Administrator).WithSummary("Enable cloud storage for a camera: allocates a free licence; its device must have reported firmware 11.11.73 or later.");
+        cameras.MapPost("/{id:guid}/disable", (Guid id, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken ct) => SetEnabled(id, false, context, db, licences, audit, ct)).WithName("DisableCamera")
+            .RequireAuthorization(Policies.Administrator).WithSummary("Disable cloud storage for a camera: frees its licence.");
         return app;
     }
 
@@ -313,7 +314,7 @@ public static class DeviceEndpoints
     }
 
     static async Task<Results<Ok<CameraResponse>, ProblemHttpResult>> SetEnabled(
-        Guid id, bool enabled, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken cancellationToken)
+        Guid id, bool enabled, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id && c.OrganizationId == caller.OrganizationId, cancellationToken);
@@ -333,9 +334,25 @@ public static class DeviceEndpoints
 
         if (camera.Enabled != enabled)
         {
+            // The licence and the camera change together or not at all.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (enabled && !await licences.AllocateAsync(caller.OrganizationId, camera.Id, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}", AuditLog.Failure("no-free-licence"), cancellationToken);
+                return Problems.Conflict("No free licence",
+                    "Enabling a camera uses a licence, and the organisation has none free: every licence is allocated to another camera or has lapsed. Disable a camera to free its licence, or ask for more licences.");
+            }
+
+            if (!enabled)
+            {
+                await licences.FreeAsync(camera.Id, cancellationToken);
+            }
+
             camera.Enabled = enabled;
             audit.Add(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}", enabled ? "success:enabled" : "success:disabled");
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return TypedResults.Ok(ToResponse(camera, device));

@@ -53,6 +53,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
 
         ["GET /api/organization/"] = new(Attacker.Administrator, _ => "/api/organization"),
         ["PUT /api/organization/policy"] = new(Attacker.Administrator, _ => "/api/organization/policy", _ => new OrganizationPolicyRequest(false)),
+        ["GET /api/organization/licences"] = new(Attacker.Administrator, _ => "/api/organization/licences"),
         ["GET /api/users/"] = new(Attacker.Administrator, _ => "/api/users"),
         ["POST /api/users/"] = new(Attacker.Administrator, _ => "/api/users", v => new CreateUserRequest(v.OperatorEmail, Roles.Administrator, TestTenant.NewPassword())),
         ["GET /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),
@@ -165,6 +166,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             var device = devices!.Single();
             var pending = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest("VICTIM000002", "AXIS Q1656"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
             var camera = await (await admin.PostAsJsonAsync($"/api/devices/{device.Id}/cameras", new CreateCameraRequest("Vault", 1))).Content.ReadFromJsonAsync<CameraResponse>();
+            (await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
             Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera!.Id, operatorUser.Email);
             VictimIdentifiers =
             [
@@ -190,6 +192,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
                     .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt }).ToListAsync(),
                 cameras = await db.Cameras.Where(c => c.OrganizationId == id || db.Devices.Any(d => d.Id == c.DeviceId && d.OrganizationId == id)).OrderBy(c => c.Id)
                     .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId }).ToListAsync(),
+                licences = await db.Licences.Where(l => l.OrganizationId == id || l.CameraId == Victim.CameraId).OrderBy(l => l.Id)
+                    .Select(l => new { l.Id, l.OrganizationId, State = l.State.ToString(), l.CameraId, l.FirstAllocatedAt }).ToListAsync(),
             };
             return JsonSerializer.Serialize(state);
         });

@@ -41,6 +41,7 @@ public sealed class StackTenant : IDisposable
         var output = await Demo.RunFunctionsCommandAsync(cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
         File.Delete(passwordFile);
         var organizationId = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("organizationId").GetGuid();
+        await Demo.RunFunctionsCommandAsync(cloud, ["licences", "--organization", organizationId.ToString(), "--count", "10"], CancellationToken.None);
         var administrator = new HttpClient(TrustedHttp.CreateHandler(cloud.Certificates.CaCertificate)) { BaseAddress = cloud.FunctionsUrl };
         var user = new TestUser(Guid.Empty, email, password, Roles.Administrator);
         var tokens = await SignInFlow.SignInAsync(administrator, user, TimeProvider.System);

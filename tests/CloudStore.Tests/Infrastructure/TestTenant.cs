@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.Device;
+using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Organizations;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -47,7 +48,8 @@ public sealed class TestTenant
 
     public static string NewPassword() => "correct horse battery " + Guid.NewGuid().ToString("N")[..8];
 
-    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null)
+    /// <param name="licences">Licences operations adds at once (each enabled camera uses one).</param>
+    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null, int licences = 10)
     {
         var number = Interlocked.Increment(ref s_counter);
         var email = $"admin{number}-{Guid.NewGuid():N}@{name.ToLowerInvariant()}.test";
@@ -55,6 +57,11 @@ public sealed class TestTenant
         await using var scope = factory.Services.CreateAsyncScope();
         var provisioned = await scope.ServiceProvider.GetRequiredService<OrganizationProvisioning>()
             .CreateAsync($"{name} {number}", email, password, CancellationToken.None, organizationId);
+        if (licences > 0)
+        {
+            Assert.Null((await scope.ServiceProvider.GetRequiredService<LicenceService>().AddCountAsync(provisioned.Organization.Id, licences, CancellationToken.None)).Refusal);
+        }
+
         var administrator = new TestUser(provisioned.Administrator.Id, email, password, Roles.Administrator);
         var tenant = new TestTenant(factory, provisioned.Organization.Id, administrator);
         await tenant.SignInAsync(administrator);
