@@ -8,11 +8,13 @@ using CloudStore.Device.Upload;
 using Microsoft.Extensions.Logging;
 
 // cloudstore-camera: the reference camera.
-//   enrol  --api URL --code CODE --serial SERIAL [--key FILE] [--ca FILE]
-//   whoami --api URL [--key FILE] [--ca FILE]
+//   enrol  --api URL --code CODE --serial SERIAL [--key FILE] [--ca FILE] [--firmware 11.11.73]
+//   whoami --api URL [--key FILE] [--ca FILE] [--firmware 11.11.73]
 //   run    --api URL --camera ID [--camera ID ...] [--source generated|file:PATH|folder:PLAYLIST]
-//          [--cache DIR] [--cache-mb 512] [--bandwidth-kbit 8000] [--segment-seconds 4] [--key FILE] [--ca FILE]
+//          [--cache DIR] [--cache-mb 512] [--bandwidth-kbit 8000] [--segment-seconds 4] [--key FILE] [--ca FILE] [--firmware 11.11.73]
 // The device's identity lives beside its key (FILE.device.json); `run` uploads until Ctrl-C (or the source ends).
+// Every command that signs in reports --firmware (default 11.11.73) in its signed assertion; `enrol` signs in once
+// right after enrolling, so an administrator can enable the cameras at once.
 // Results and the per-camera counters go to stdout; the uploaders' log (retries, drops) to stderr.
 var command = args.FirstOrDefault() ?? "";
 var options = Options.Parse(args.Skip(1));
@@ -27,7 +29,7 @@ var stateFile = keyFile + ".device.json";
 using var key = DeviceKey.LoadOrCreate(keyFile);
 using var handler = TrustedHttp.CreateHandler(options.Get("--ca"));
 using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(api.TrimEnd('/') + "/") };
-var client = new DeviceClient(http, key, TimeProvider.System);
+var client = new DeviceClient(http, key, TimeProvider.System, new DeviceClientOptions { FirmwareVersion = options.Get("--firmware") ?? DeviceClientOptions.DefaultFirmwareVersion });
 using var stopping = new CancellationTokenSource();
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
 {
@@ -42,6 +44,10 @@ try
             var enrolled = await client.EnrolAsync(code, serial, stopping.Token);
             await File.WriteAllTextAsync(stateFile, JsonSerializer.Serialize(enrolled));
             Console.WriteLine($"Enrolled as device {enrolled.DeviceId} of organisation {enrolled.OrganizationId}.");
+
+            // Sign in once: the token request reports the firmware, which enabling a camera checks.
+            await client.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, stopping.Token);
+            Console.WriteLine($"Reported firmware {options.Get("--firmware") ?? DeviceClientOptions.DefaultFirmwareVersion}.");
             return 0;
         case "whoami":
             var identity = await IdentityAsync(stateFile);

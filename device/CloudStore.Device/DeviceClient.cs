@@ -15,13 +15,27 @@ public sealed record DeviceIdentity(Guid DeviceId, Guid OrganizationId, string A
     public static DeviceIdentity From(EnrolDeviceResponse enrolled) => new(enrolled.DeviceId, enrolled.OrganizationId, enrolled.AssertionAudience);
 }
 
+/// <summary>What the device says about itself when it signs in.</summary>
+public sealed record DeviceClientOptions
+{
+    /// <summary>A version on which cloud storage may be enabled (AXIS OS 11.11.73 or later).</summary>
+    public const string DefaultFirmwareVersion = "11.11.73";
+
+    /// <summary>
+    /// The firmware the device runs, reported in every token request's signed assertion; the control plane
+    /// enables cameras and issues upload grants only for 11.11.73 or later.
+    /// </summary>
+    public string FirmwareVersion { get; init; } = DefaultFirmwareVersion;
+}
+
 /// <summary>
 /// A device's conversation with the functions API: enrol once, then exchange a fresh signed
 /// assertion for a short-lived access token whenever the last one is about to expire.
 /// </summary>
 /// <param name="http">A client whose BaseAddress is the API root, e.g. <c>https://host/api/</c>.</param>
-public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider time)
+public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider time, DeviceClientOptions? options = null)
 {
+    readonly DeviceClientOptions _options = options ?? new DeviceClientOptions();
     static readonly TimeSpan RenewBefore = TimeSpan.FromMinutes(1);
     TokenResponse? _token;
     DateTimeOffset _tokenExpires;
@@ -37,7 +51,7 @@ public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider ti
     {
         if (_token is null || time.GetUtcNow() >= _tokenExpires - RenewBefore)
         {
-            var assertion = key.CreateAssertion(deviceId, assertionAudience, time.GetUtcNow());
+            var assertion = key.CreateAssertion(deviceId, assertionAudience, time.GetUtcNow(), _options.FirmwareVersion);
             using var response = await http.PostAsJsonAsync("devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, assertion), cancellationToken);
             _token = await ReadAsync<TokenResponse>(response, cancellationToken);
             _tokenExpires = time.GetUtcNow() + TimeSpan.FromSeconds(_token.ExpiresIn);

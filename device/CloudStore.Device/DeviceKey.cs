@@ -38,9 +38,10 @@ public sealed class DeviceKey : IDisposable
 
     /// <summary>
     /// A single-use client assertion (RFC 7523 §3): iss = sub = the device id, aud = the token
-    /// endpoint, valid for one minute, with a random jti so that a replay is detectable.
+    /// endpoint, valid for one minute, with a random jti so that a replay is detectable, and the
+    /// firmware the device runs (<see cref="DeviceTokenRequest.FirmwareClaim"/>), signed with the rest.
     /// </summary>
-    public string CreateAssertion(Guid deviceId, string audience, DateTimeOffset now)
+    public string CreateAssertion(Guid deviceId, string audience, DateTimeOffset now, string firmwareVersion = DeviceClientOptions.DefaultFirmwareVersion)
     {
         var subject = deviceId.ToString();
         return _handler.CreateToken(new SecurityTokenDescriptor
@@ -51,6 +52,7 @@ public sealed class DeviceKey : IDisposable
             {
                 [JwtRegisteredClaimNames.Sub] = subject,
                 [JwtRegisteredClaimNames.Jti] = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+                [DeviceTokenRequest.FirmwareClaim] = firmwareVersion,
             },
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,

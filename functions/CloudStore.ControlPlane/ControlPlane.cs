@@ -6,6 +6,7 @@ using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Credentials;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Devices;
+using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
@@ -69,7 +70,7 @@ public static class ControlPlane
         services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
         services.AddDirectory();
         builder.AddAuth();
-        services.AddAudit().AddOrganizations().AddDevices();
+        services.AddAudit().AddOrganizations().AddLicences().AddDevices();
         services.AddRegions().AddCredentials();
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
             .Validate(o => o.ReadUrlLifetime >= TimeSpan.FromMinutes(1) && o.ReadUrlLifetime <= TimeSpan.FromHours(12), "Playback:ReadUrlLifetime must be from 1 minute to 12 hours.")
@@ -104,6 +105,7 @@ public static class ControlPlane
         app.MapAuth();
         app.MapOrganizations();
         app.MapUsers();
+        app.MapLicences();
         app.MapDevices();
         app.MapAudit();
         app.MapCredentials();

@@ -124,6 +124,7 @@ public static class Demo
         {
             var output = await RunFunctionsCommandAsync(stack, ["provision", "--name", "Demo Organisation", "--admin-email", AdministratorEmail, "--admin-password-file", passwordFile], cancellationToken);
             using var ids = JsonDocument.Parse(output);
+            await RunFunctionsCommandAsync(stack, ["licences", "--organization", ids.RootElement.GetProperty("organizationId").GetString()!, "--count", "4"], cancellationToken);
             using var administrator = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate)) { BaseAddress = stack.FunctionsUrl };
             var (authenticatorKey, otpAuthUri) = await DemoSetup.EnrolAdministratorAsync(administrator, AdministratorEmail, password, cancellationToken);
             var cameras = await DemoSetup.AddCamerasAsync(administrator, device, identityFile, cancellationToken);

@@ -7,8 +7,8 @@ namespace CloudStore.LocalStack;
 
 /// <summary>
 /// What an administrator and a camera installer do on the demo's first run, through the same HTTPS
-/// API everyone uses: sign in and enrol an authenticator, choose the region, create a device with two
-/// cameras and enable them, and enrol the device with its own key.
+/// API everyone uses: sign in and enrol an authenticator, choose the region, create a device, enrol it with
+/// its own key (its first sign-in reports its firmware), and add two cameras and enable them.
 /// </summary>
 public static class DemoSetup
 {
@@ -25,12 +25,18 @@ public static class DemoSetup
         return (setup.SharedKey, setup.OtpAuthUri);
     }
 
-    /// <summary>Region, device, two enabled cameras; then the device enrols with its own key. Returns the camera ids.</summary>
+    /// <summary>
+    /// Region and device; the device enrols with its own key and signs in once, which reports its firmware;
+    /// then two cameras, enabled (enabling checks the firmware the device reported). Returns the camera ids.
+    /// </summary>
     public static async Task<IReadOnlyList<Guid>> AddCamerasAsync(HttpClient administrator, DeviceClient device, string identityFile, CancellationToken cancellationToken)
     {
         (await administrator.PutAsJsonAsync("api/organization/region", new OrganizationRegionRequest(Region), cancellationToken)).EnsureSuccessStatusCode();
         const string serial = "ACCC8EDEMO01";
-        var created = await PostAsync<EnrolmentCodeResponse>(administrator, "api/devices", new CreateDeviceRequest(serial, "AXIS P3268-LVE (simulated)", "11.11.73"), cancellationToken);
+        var created = await PostAsync<EnrolmentCodeResponse>(administrator, "api/devices", new CreateDeviceRequest(serial, "AXIS P3268-LVE (simulated)"), cancellationToken);
+        var enrolled = await device.EnrolAsync(created.EnrolmentCode, serial, cancellationToken);
+        await File.WriteAllTextAsync(identityFile, System.Text.Json.JsonSerializer.Serialize(DeviceIdentity.From(enrolled)), cancellationToken);
+        await device.AccessTokenAsync(enrolled.DeviceId, enrolled.AssertionAudience, cancellationToken);
         var cameras = new List<Guid>();
         foreach (var (name, channel) in new[] { ("Entrance", 1), ("Loading bay", 2) })
         {
@@ -39,8 +45,6 @@ public static class DemoSetup
             cameras.Add(camera.Id);
         }
 
-        var enrolled = await device.EnrolAsync(created.EnrolmentCode, serial, cancellationToken);
-        await File.WriteAllTextAsync(identityFile, System.Text.Json.JsonSerializer.Serialize(DeviceIdentity.From(enrolled)), cancellationToken);
         return cameras;
     }
 

@@ -14,6 +14,12 @@ public sealed record DeviceTokenRequest(
     [property: JsonPropertyName("client_assertion")] string ClientAssertion)
 {
     public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    /// <summary>
+    /// The assertion claim carrying the device's firmware version (e.g. <c>"11.11.73"</c>, a string of two to
+    /// four dot-separated numbers). Signed with the device's key, so only the device itself can report it.
+    /// </summary>
+    public const string FirmwareClaim = "firmware";
 }
 
 public sealed record DeviceSelfResponse(Guid DeviceId, Guid OrganizationId, string Serial, string Status, IReadOnlyList<CameraResponse> Cameras);

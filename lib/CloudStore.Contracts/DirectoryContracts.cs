@@ -10,13 +10,20 @@ public sealed record UserResponse(Guid Id, string Email, string Role, bool TwoFa
 
 public sealed record ChangeRoleRequest(string Role);
 
-public sealed record CreateDeviceRequest(string Serial, string Model, string FirmwareVersion);
+/// <summary>
+/// A device as the administrator creates it. No firmware version: the device reports its own with every
+/// token request (the <c>firmware</c> claim of its signed assertion), so nobody types it.
+/// </summary>
+public sealed record CreateDeviceRequest(string Serial, string Model);
 
+/// <param name="FirmwareVersion">The version the device last reported in its signed assertion; null until its first token request.</param>
+/// <param name="FirmwareReportedAt">When it reported that version.</param>
 public sealed record DeviceResponse(
     Guid Id,
     string Serial,
     string Model,
-    string FirmwareVersion,
+    string? FirmwareVersion,
+    DateTimeOffset? FirmwareReportedAt,
     string Status,
     DateTimeOffset CreatedAt,
     DateTimeOffset? EnrolledAt,
@@ -27,14 +34,16 @@ public sealed record EnrolmentCodeResponse(Guid DeviceId, string EnrolmentCode, 
 
 public sealed record CreateCameraRequest(string Name, int Channel);
 
-public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt);
+/// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
+public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt, string? FirmwareVersion);
 
 /// <summary>A camera as the camera list shows it: where its recordings are stored and when the last one ended.</summary>
 /// <param name="DeviceStatus">Pending, Active or Revoked.</param>
 /// <param name="Region">The organisation's home region; null until chosen.</param>
 /// <param name="LastRecordingEnd">The end of the camera's latest indexed segment; null when it has none.</param>
+/// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
 public sealed record CameraOverviewResponse(
-    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd);
+    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd, string? FirmwareVersion);
 
 public sealed record AuditEntryResponse(
     long Id,
@@ -44,3 +53,14 @@ public sealed record AuditEntryResponse(
     string Action,
     string Target,
     string Outcome);
+
+/// <param name="State">Free, Allocated or Lapsed.</param>
+/// <param name="Source"><c>count</c> or <c>partner-key</c>.</param>
+/// <param name="PartnerKeyHint">The last group of the partner key it came from; the key itself is not stored.</param>
+/// <param name="CameraId">The camera holding it, when allocated.</param>
+/// <param name="LapseReason">Why it lapsed, when lapsed.</param>
+public sealed record LicenceResponse(
+    Guid Id, string State, string Source, string? PartnerKeyHint, Guid? CameraId, DateTimeOffset AddedAt, DateTimeOffset? AllocatedAt, string? LapseReason);
+
+/// <param name="AllocationWindowEndsAt">Licences never allocated by then lapse (30 days after activation).</param>
+public sealed record LicencesResponse(DateTimeOffset AllocationWindowEndsAt, int Free, int Allocated, int Lapsed, IReadOnlyList<LicenceResponse> Licences);

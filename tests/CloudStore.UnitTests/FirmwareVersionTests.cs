@@ -43,4 +43,24 @@ public sealed class FirmwareVersionTests
     {
         Assert.False(FirmwareVersion.TryParse(text, out _));
     }
+
+    [Theory]
+    [InlineData("11.11.73", null)]
+    [InlineData("12.0", null)]
+    [InlineData("11.11.72", "The device reported AXIS OS 11.11.72; cloud storage needs 11.11.73 or later.")]
+    [InlineData(null, "The device has not reported its firmware version yet; cloud storage needs AXIS OS 11.11.73 or later.")]
+    [InlineData("garbage", "The device has not reported its firmware version yet; cloud storage needs AXIS OS 11.11.73 or later.")]
+    public void CloudStorageRefusal_NamesReportedAndRequiredVersions(string? reported, string? expectedStart)
+    {
+        var refusal = FirmwareVersion.CloudStorageRefusal(reported);
+
+        if (expectedStart is null)
+        {
+            Assert.Null(refusal);
+        }
+        else
+        {
+            Assert.StartsWith(expectedStart, refusal, StringComparison.Ordinal);
+        }
+    }
 }

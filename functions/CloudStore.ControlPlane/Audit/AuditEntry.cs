@@ -45,8 +45,14 @@ public static class AuditActions
     public const string DeviceEnrolled = "device.enrolled";
     public const string DeviceRevoked = "device.revoked";
     public const string DeviceAuthenticated = "device.authenticated";
+
+    /// <summary>A device reported a firmware version different from the last one (outcome <c>success:OLD-&gt;NEW</c>).</summary>
+    public const string DeviceFirmwareReported = "device.firmware-reported";
+
     public const string CameraCreated = "camera.created";
     public const string CameraEnabledChanged = "camera.enabled-changed";
     public const string SubscriptionNotice = "organization.subscription-notice";
+    public const string LicencesAdded = "licences.added";
+    public const string LicencesLapsed = "licences.lapsed";
     public const string RetentionSweep = "recordings.retention-sweep";
 }

@@ -2,6 +2,7 @@ using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
@@ -23,7 +24,9 @@ public sealed class CredentialOptions
 /// <summary>
 /// Step C: an enrolled, active device gets a short-lived grant that lets it create new objects in one
 /// of its cameras' storage in the organisation's home region, plus the public key to wrap data keys
-/// under. Every grant and every refusal is audited; the grant itself never is.
+/// under. The device's firmware is the version it last reported in its signed assertion (11.11.73 or later),
+/// checked again here because it may have been downgraded since the camera was enabled. Every grant and every
+/// refusal is audited; the grant itself never is.
 /// </summary>
 public static class CredentialEndpoints
 {
@@ -74,11 +77,14 @@ public static class CredentialEndpoints
         var deviceId = Guid.Parse(caller.Subject);
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == request.CameraId && c.DeviceId == deviceId && c.OrganizationId == caller.OrganizationId, cancellationToken);
         var organization = await db.Organizations.SingleAsync(o => o.Id == caller.OrganizationId, cancellationToken);
+        var reportedFirmware = await db.Devices.Where(d => d.Id == deviceId).Select(d => d.ReportedFirmwareVersion).SingleAsync(cancellationToken);
         var now = time.GetUtcNow();
         var refusal = (camera, organization) switch
         {
             (null, _) => (StatusCodes.Status404NotFound, "unknown-camera", "No such camera on this device."),
             ({ Enabled: false }, _) => (StatusCodes.Status403Forbidden, "camera-disabled", "Cloud storage is not enabled for this camera."),
+            _ when FirmwareVersion.CloudStorageRefusal(reportedFirmware) is { } firmware =>
+                (StatusCodes.Status403Forbidden, reportedFirmware is null ? "firmware-not-reported" : $"firmware-too-old:{reportedFirmware}", firmware),
             (_, var o) when !o.SubscriptionActive(now) => (StatusCodes.Status403Forbidden, "subscription-ended", "The organisation's subscription has ended."),
             (_, { HomeRegion: null }) => (StatusCodes.Status409Conflict, "no-region", "The organisation has not chosen a region for its recordings."),
             (_, var o) when !regions.IsConfigured(o.HomeRegion!) => (StatusCodes.Status503ServiceUnavailable, "region-not-served", "The organisation's region is not served by this deployment."),

@@ -33,6 +33,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
     public DbSet<Notification> Notifications => Set<Notification>();
 
+    public DbSet<Licences.Licence> Licences => Set<Licences.Licence>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
@@ -58,7 +60,7 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             device.HasIndex(d => d.EnrolmentCodeHash).IsUnique();
             device.Property(d => d.Serial).HasMaxLength(Limits.SerialLength);
             device.Property(d => d.Model).HasMaxLength(Limits.NameLength);
-            device.Property(d => d.FirmwareVersion).HasMaxLength(Limits.FirmwareLength);
+            device.Property(d => d.ReportedFirmwareVersion).HasMaxLength(Limits.FirmwareLength);
             device.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
             device.HasOne<Organization>().WithMany().HasForeignKey(d => d.OrganizationId);
         });
@@ -94,6 +96,19 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             notification.Property(n => n.Key).HasMaxLength(64);
             notification.Property(n => n.Message).HasMaxLength(400);
             notification.HasOne<Organization>().WithMany().HasForeignKey(n => n.OrganizationId);
+        });
+
+        builder.Entity<Licences.Licence>(licence =>
+        {
+            licence.HasIndex(l => new { l.OrganizationId, l.State });
+            // One licence per camera, and a partner key adds its licence once: the database holds both rules under races.
+            licence.HasIndex(l => l.CameraId).IsUnique();
+            licence.HasIndex(l => l.PartnerKeyHash).IsUnique();
+            licence.Property(l => l.Source).HasMaxLength(16);
+            licence.Property(l => l.PartnerKeyHint).HasMaxLength(8);
+            licence.Property(l => l.State).HasConversion<string>().HasMaxLength(16);
+            licence.Property(l => l.LapseReason).HasMaxLength(200);
+            licence.HasOne<Organization>().WithMany().HasForeignKey(l => l.OrganizationId);
         });
 
         builder.Entity<AuditEntry>(entry =>

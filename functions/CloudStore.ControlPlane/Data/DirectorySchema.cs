@@ -31,6 +31,50 @@ public static class DirectorySchema
                 CREATE UNIQUE INDEX IF NOT EXISTS IX_Notifications_OrganizationId_Kind_Key ON Notifications (OrganizationId, Kind, Key);
                 """,
                 cancellationToken);
+
+            await UpgradeDeviceFirmwareAsync(db, cancellationToken);
+
+            // A directory made before licences existed (migrations replace this when PostgreSQL arrives).
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TABLE IF NOT EXISTS Licences (
+                    Id TEXT NOT NULL CONSTRAINT PK_Licences PRIMARY KEY,
+                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                    Source TEXT NOT NULL, PartnerKeyHash BLOB NULL, PartnerKeyHint TEXT NULL, State TEXT NOT NULL,
+                    CameraId TEXT NULL, AddedAt INTEGER NOT NULL, AllocatedAt INTEGER NULL, FirstAllocatedAt INTEGER NULL,
+                    LapsedAt INTEGER NULL, LapseReason TEXT NULL);
+                CREATE INDEX IF NOT EXISTS IX_Licences_OrganizationId_State ON Licences (OrganizationId, State);
+                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_CameraId ON Licences (CameraId);
+                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_PartnerKeyHash ON Licences (PartnerKeyHash);
+                """,
+                cancellationToken);
         }
     }
+
+    /// <summary>
+    /// A directory made while administrators typed a device's firmware: add the reported-firmware columns and
+    /// drop the typed one (NOT NULL, so inserts without it would fail; the value was never the device's word,
+    /// so nothing is carried over: each device reports its version at its next token request). Idempotent;
+    /// migrations replace this when PostgreSQL arrives.
+    /// </summary>
+    static async Task UpgradeDeviceFirmwareAsync(DirectoryDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await HasColumnAsync(db, "Devices", "ReportedFirmwareVersion", cancellationToken))
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE Devices ADD COLUMN ReportedFirmwareVersion TEXT NULL;", cancellationToken);
+        }
+
+        if (!await HasColumnAsync(db, "Devices", "FirmwareReportedAt", cancellationToken))
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE Devices ADD COLUMN FirmwareReportedAt INTEGER NULL;", cancellationToken);
+        }
+
+        if (await HasColumnAsync(db, "Devices", "FirmwareVersion", cancellationToken))
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE Devices DROP COLUMN FirmwareVersion;", cancellationToken);
+        }
+    }
+
+    static async Task<bool> HasColumnAsync(DirectoryDbContext db, string table, string column, CancellationToken cancellationToken) =>
+        await db.Database.SqlQuery<int>($"SELECT COUNT(*) AS Value FROM pragma_table_info({table}) WHERE name = {column}").SingleAsync(cancellationToken) > 0;
 }

@@ -23,7 +23,15 @@ public sealed class Device
 
     public required string Model { get; set; }
 
-    public required string FirmwareVersion { get; set; }
+    /// <summary>
+    /// The firmware version the device last reported, from the <c>firmware</c> claim of a correctly signed
+    /// assertion (normalised, e.g. <c>11.11.73</c>); null until its first token request. The only firmware
+    /// the enable and upload-grant rules trust: an administrator never types it.
+    /// </summary>
+    public string? ReportedFirmwareVersion { get; set; }
+
+    /// <summary>When <see cref="ReportedFirmwareVersion"/> was last reported (the latest token request).</summary>
+    public DateTimeOffset? FirmwareReportedAt { get; set; }
 
     public DeviceStatus Status { get; set; }
 

@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using CloudStore.ControlPlane.Data;
+using System.Text.Json;
+using CloudStore.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 
 namespace CloudStore.ControlPlane.Devices;
@@ -12,11 +15,17 @@ namespace CloudStore.ControlPlane.Devices;
 /// Checks device assertions (RFC 7523 §3): a JWT the device signs with its own P-256 key, with
 /// <c>iss</c> = <c>sub</c> = its device id, <c>aud</c> = our device token endpoint, a short lifetime
 /// and a unique <c>jti</c>. Each assertion is accepted once. No reusable secret exists anywhere.
+/// The assertion also carries the device's firmware version (<see cref="DeviceTokenRequest.FirmwareClaim"/>):
+/// an accepted assertion records it on the device as the version last reported, in the same write that
+/// spends the <c>jti</c>.
 /// </summary>
-public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions> options, TimeProvider time)
+public sealed class DeviceAssertions(DirectoryDbContext db, AuditLog audit, IOptions<AuthOptions> options, TimeProvider time)
 {
     /// <summary>The refusal for a correctly signed assertion of a revoked device.</summary>
     public const string Revoked = "device-revoked";
+
+    /// <summary>The refusal for a correctly signed assertion whose firmware claim is missing or not a version.</summary>
+    public const string BadFirmwareClaim = "bad-firmware-claim";
 
     static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
     readonly JsonWebTokenHandler _handler = new();
@@ -70,7 +79,27 @@ public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions
             return (device, "missing-jti");
         }
 
-        return await RecordUseAsync(device, token, cancellationToken) ? (device, null) : (device, "replayed");
+        if (ReadFirmware(token) is not { } firmware)
+        {
+            return (device, BadFirmwareClaim);
+        }
+
+        return await RecordUseAsync(device, token, firmware, cancellationToken) ? (device, null) : (device, "replayed");
+    }
+
+    /// <summary>
+    /// The firmware claim as a version, or null when it is absent, not a JSON string (the token library would
+    /// flatten an array to its first element, so the signed payload itself is read), too long or not a version.
+    /// </summary>
+    static FirmwareVersion? ReadFirmware(JsonWebToken token)
+    {
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        return payload.RootElement.TryGetProperty(DeviceTokenRequest.FirmwareClaim, out var claim)
+            && claim.ValueKind == JsonValueKind.String
+            && claim.GetString() is { Length: <= Limits.FirmwareLength } text
+            && FirmwareVersion.TryParse(text, out var version)
+                ? version
+                : null;
     }
 
     bool IsShortAndCurrent(JsonWebToken token)
@@ -86,7 +115,7 @@ public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions
     }
 
     /// <returns>False when this assertion id was used before (a replay).</returns>
-    async Task<bool> RecordUseAsync(Device device, JsonWebToken token, CancellationToken cancellationToken)
+    async Task<bool> RecordUseAsync(Device device, JsonWebToken token, FirmwareVersion firmware, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await db.UsedAssertions.Where(u => u.ExpiresAt < now - Skew).ExecuteDeleteAsync(cancellationToken);
@@ -96,6 +125,16 @@ public sealed class DeviceAssertions(DirectoryDbContext db, IOptions<AuthOptions
         }
 
         db.UsedAssertions.Add(new UsedAssertion { Id = token.Id, DeviceId = device.Id, ExpiresAt = new DateTimeOffset(token.ValidTo, TimeSpan.Zero) + Skew });
+        var reported = firmware.ToString();
+        if (device.ReportedFirmwareVersion != reported)
+        {
+            // An upgrade (or a first report) is a configuration change the administrator may need to trace.
+            audit.Add(device.OrganizationId, $"device:{device.Id}", AuditActions.DeviceFirmwareReported, $"device:{device.Id}",
+                $"success:{device.ReportedFirmwareVersion ?? "none"}->{reported}");
+        }
+
+        device.ReportedFirmwareVersion = reported;
+        device.FirmwareReportedAt = now;
         try
         {
             await db.SaveChangesAsync(cancellationToken);

@@ -3,6 +3,7 @@ using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -39,10 +40,10 @@ public static class DeviceEndpoints
         var cameras = app.MapGroup("/api/cameras").WithTags("Cameras").RequireAuthorization(Policies.Member);
         cameras.MapGet("/", ListCameras).WithName("ListCameras").WithSummary("The organisation's cameras and their status.");
         cameras.MapGet("/{id:guid}", GetCamera).WithName("GetCamera");
-        cameras.MapPost("/{id:guid}/enable", (Guid id, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken ct) => SetEnabled(id, true, context, db, audit, ct)).WithName("EnableCamera")
-            .RequireAuthorization(Policies.Administrator).WithSummary("Enable cloud storage for a camera (firmware 11.11.73 or later).");
-        cameras.MapPost("/{id:guid}/disable", (Guid id, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken ct) => SetEnabled(id, false, context, db, audit, ct)).WithName("DisableCamera")
-            .RequireAuthorization(Policies.Administrator);
+        cameras.MapPost("/{id:guid}/enable", (Guid id, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken ct) => SetEnabled(id, true, context, db, licences, audit, ct)).WithName("EnableCamera")
+            .RequireAuthorization(Policies.Administrator).WithSummary("Enable cloud storage for a camera: allocates a free licence; its device must have reported firmware 11.11.73 or later.");
+        cameras.MapPost("/{id:guid}/disable", (Guid id, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken ct) => SetEnabled(id, false, context, db, licences, audit, ct)).WithName("DisableCamera")
+            .RequireAuthorization(Policies.Administrator).WithSummary("Disable cloud storage for a camera: frees its licence.");
         return app;
     }
 
@@ -64,16 +65,10 @@ public static class DeviceEndpoints
     {
         var validation = new Validation()
             .Text(nameof(request.Serial), request.Serial, Limits.SerialLength)
-            .Text(nameof(request.Model), request.Model, Limits.NameLength)
-            .Text(nameof(request.FirmwareVersion), request.FirmwareVersion, Limits.FirmwareLength);
+            .Text(nameof(request.Model), request.Model, Limits.NameLength);
         if (!request.Serial.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
         {
             validation.Add(nameof(request.Serial), "Letters, digits and '-' only.");
-        }
-
-        if (!FirmwareVersion.TryParse(request.FirmwareVersion, out _))
-        {
-            validation.Add(nameof(request.FirmwareVersion), "A version such as 11.11.73.");
         }
 
         if (validation.HasErrors)
@@ -96,7 +91,6 @@ public static class DeviceEndpoints
             OrganizationId = caller.OrganizationId,
             Serial = serial,
             Model = request.Model,
-            FirmwareVersion = request.FirmwareVersion,
             Status = DeviceStatus.Pending,
             CreatedAt = now,
             EnrolmentCodeHash = Secrets.Hash(Secrets.NormaliseEnrolmentCode(code)),
@@ -216,6 +210,13 @@ public static class DeviceEndpoints
         {
             await audit.WriteAsync(device?.OrganizationId, device is null ? "anonymous" : $"device:{device.Id}", AuditActions.DeviceAuthenticated,
                 device is null ? "device:unknown" : $"device:{device.Id}", AuditLog.Failure(refusal ?? "unknown"), cancellationToken);
+            if (refusal == DeviceAssertions.BadFirmwareClaim)
+            {
+                // Said only to a caller that proved possession of the device's key (the signature is checked first).
+                return new Validation().Add(DeviceTokenRequest.FirmwareClaim,
+                    $"The assertion must carry the device's firmware version in the '{DeviceTokenRequest.FirmwareClaim}' claim: a string such as 11.11.73 (two to four numbers), at most {Limits.FirmwareLength} characters.").Problem();
+            }
+
             return refusal == DeviceAssertions.Revoked
                 ? Problems.Forbidden("Device revoked", "This device has been revoked by an administrator; it can no longer sign in.")
                 : TypedResults.Problem(title: "Device assertion not accepted", statusCode: StatusCodes.Status401Unauthorized);
@@ -235,7 +236,7 @@ public static class DeviceEndpoints
         }
 
         var cameras = await db.Cameras.Where(c => c.DeviceId == device.Id).OrderBy(c => c.Channel).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new DeviceSelfResponse(device.Id, device.OrganizationId, device.Serial, device.Status.ToString(), [.. cameras.Select(ToResponse)]));
+        return TypedResults.Ok(new DeviceSelfResponse(device.Id, device.OrganizationId, device.Serial, device.Status.ToString(), [.. cameras.Select(c => ToResponse(c, device))]));
     }
 
     static async Task<Results<Created<CameraResponse>, ValidationProblem, ProblemHttpResult>> CreateCamera(
@@ -276,7 +277,7 @@ public static class DeviceEndpoints
         db.Cameras.Add(camera);
         audit.Add(caller.OrganizationId, caller.Actor, AuditActions.CameraCreated, $"camera:{camera.Id}", AuditLog.Success);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/cameras/{camera.Id}", ToResponse(camera));
+        return TypedResults.Created($"/api/cameras/{camera.Id}", ToResponse(camera, device));
     }
 
     /// <summary>
@@ -289,7 +290,7 @@ public static class DeviceEndpoints
     {
         var organizationId = caller.Caller.OrganizationId;
         var cameras = await db.Cameras.Where(c => c.OrganizationId == organizationId)
-            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Camera = c, DeviceStatus = d.Status })
+            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Camera = c, DeviceStatus = d.Status, Firmware = d.ReportedFirmwareVersion })
             .OrderBy(c => c.Camera.Name)
             .ToListAsync(cancellationToken);
         var served = await caller.ServedRegionAsync(cancellationToken);
@@ -299,19 +300,21 @@ public static class DeviceEndpoints
         var region = await caller.HomeRegionAsync(cancellationToken);
         return TypedResults.Ok(cameras.Select(c => new CameraOverviewResponse(
                 c.Camera.Id, c.Camera.DeviceId, c.Camera.Name, c.Camera.Channel, c.Camera.Enabled, c.DeviceStatus.ToString(),
-                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null))
+                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null, c.Firmware))
             .ToList());
     }
 
     static async Task<Results<Ok<CameraResponse>, ProblemHttpResult>> GetCamera(Guid id, HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
-        var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id && c.OrganizationId == caller.OrganizationId, cancellationToken);
-        return camera is null ? Problems.NotFound("camera") : TypedResults.Ok(ToResponse(camera));
+        var camera = await db.Cameras.Where(c => c.Id == id && c.OrganizationId == caller.OrganizationId)
+            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Camera = c, Device = d })
+            .SingleOrDefaultAsync(cancellationToken);
+        return camera is null ? Problems.NotFound("camera") : TypedResults.Ok(ToResponse(camera.Camera, camera.Device));
     }
 
     static async Task<Results<Ok<CameraResponse>, ProblemHttpResult>> SetEnabled(
-        Guid id, bool enabled, HttpContext context, DirectoryDbContext db, AuditLog audit, CancellationToken cancellationToken)
+        Guid id, bool enabled, HttpContext context, DirectoryDbContext db, LicenceService licences, AuditLog audit, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
         var camera = await db.Cameras.SingleOrDefaultAsync(c => c.Id == id && c.OrganizationId == caller.OrganizationId, cancellationToken);
@@ -321,20 +324,38 @@ public static class DeviceEndpoints
         }
 
         var device = await db.Devices.SingleAsync(d => d.Id == camera.DeviceId, cancellationToken);
-        if (enabled && !FirmwareVersion.Parse(device.FirmwareVersion).SupportsCloudStorage)
+        // The version the device itself last reported in a signed assertion: nobody can type a camera past the rule.
+        if (enabled && FirmwareVersion.CloudStorageRefusal(device.ReportedFirmwareVersion) is { } refusal)
         {
-            await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}", AuditLog.Failure("firmware-too-old"), cancellationToken);
-            return Problems.Conflict("Firmware too old", $"Cloud storage needs AXIS OS {FirmwareVersion.MinimumForCloudStorage} or later; the device runs {device.FirmwareVersion}.");
+            await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}",
+                AuditLog.Failure(device.ReportedFirmwareVersion is null ? "firmware-not-reported" : $"firmware-too-old:{device.ReportedFirmwareVersion}"), cancellationToken);
+            return Problems.Conflict(device.ReportedFirmwareVersion is null ? "Firmware not reported" : "Firmware too old", refusal);
         }
 
         if (camera.Enabled != enabled)
         {
+            // The licence and the camera change together or not at all.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (enabled && !await licences.AllocateAsync(caller.OrganizationId, camera.Id, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}", AuditLog.Failure("no-free-licence"), cancellationToken);
+                return Problems.Conflict("No free licence",
+                    "Enabling a camera uses a licence, and the organisation has none free: every licence is allocated to another camera or has lapsed. Disable a camera to free its licence, or ask for more licences.");
+            }
+
+            if (!enabled)
+            {
+                await licences.FreeAsync(camera.Id, cancellationToken);
+            }
+
             camera.Enabled = enabled;
             audit.Add(caller.OrganizationId, caller.Actor, AuditActions.CameraEnabledChanged, $"camera:{camera.Id}", enabled ? "success:enabled" : "success:disabled");
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        return TypedResults.Ok(ToResponse(camera));
+        return TypedResults.Ok(ToResponse(camera, device));
     }
 
     static Task<Device?> FindAsync(DirectoryDbContext db, Caller caller, Guid id, CancellationToken cancellationToken) =>
@@ -357,7 +378,7 @@ public static class DeviceEndpoints
     }
 
     static DeviceResponse ToResponse(Device d) =>
-        new(d.Id, d.Serial, d.Model, d.FirmwareVersion, d.Status.ToString(), d.CreatedAt, d.EnrolledAt, d.RevokedAt);
+        new(d.Id, d.Serial, d.Model, d.ReportedFirmwareVersion, d.FirmwareReportedAt, d.Status.ToString(), d.CreatedAt, d.EnrolledAt, d.RevokedAt);
 
-    static CameraResponse ToResponse(Camera c) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt);
+    static CameraResponse ToResponse(Camera c, Device d) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, d.ReportedFirmwareVersion);
 }

@@ -58,6 +58,17 @@ public sealed record FirmwareVersion(IReadOnlyList<int> Parts) : IComparable<Fir
 
     public bool SupportsCloudStorage => CompareTo(MinimumForCloudStorage) >= 0;
 
+    /// <summary>
+    /// Why a device whose last reported version is <paramref name="reported"/> may not use cloud storage, in
+    /// words naming both versions; null when it may. Null or unparsable (never stored, but old rows) refuses.
+    /// </summary>
+    public static string? CloudStorageRefusal(string? reported) =>
+        reported is null || !TryParse(reported, out var version)
+            ? $"The device has not reported its firmware version yet; cloud storage needs AXIS OS {MinimumForCloudStorage} or later. The device reports it when it signs in (its next token request)."
+            : version.SupportsCloudStorage
+                ? null
+                : $"The device reported AXIS OS {version}; cloud storage needs {MinimumForCloudStorage} or later. Upgrade the device: it reports the new version at its next token request.";
+
     public override string ToString() => string.Join('.', Parts);
 
     public static bool operator <(FirmwareVersion left, FirmwareVersion right) => left.CompareTo(right) < 0;

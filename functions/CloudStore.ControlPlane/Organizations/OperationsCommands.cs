@@ -10,12 +10,14 @@ namespace CloudStore.ControlPlane.Organizations;
 /// for a customer (an organisation, its first administrator, a one-year subscription). The password is read
 /// from a file so it never appears in a process list or shell history.</item>
 /// <item><c>subscription --organization ID --ends 2027-11-22T00:00:00Z</c>: renew or end a subscription.</item>
+/// <item><c>licences --organization ID --count N</c> or <c>--key CSL-XXXXX-XXXXX-XXXXX-XXXXX</c>: add licences (a
+/// number, or the one a partner's key stands for; a key is accepted once), within the 30-day allocation window.</item>
 /// </list>
 /// Each prints its result as JSON on stdout.
 /// </summary>
 public static class OperationsCommands
 {
-    public static bool IsCommand(string[] args) => args is ["provision" or "subscription", ..];
+    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences", ..];
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args)
     {
@@ -48,8 +50,24 @@ public static class OperationsCommands
 
                     Console.WriteLine(JsonSerializer.Serialize(new { organizationId, subscriptionEndsAt = endsAt }));
                     return 0;
+                case "licences" when options.TryGetValue("--organization", out var id) && Guid.TryParse(id, out var organizationId)
+                    && (options.ContainsKey("--count") ^ options.ContainsKey("--key")):
+                    var licences = scope.ServiceProvider.GetRequiredService<Licences.LicenceService>();
+                    var added = options.TryGetValue("--key", out var key)
+                        ? await licences.AddPartnerKeyAsync(organizationId, key, CancellationToken.None)
+                        : int.TryParse(options["--count"], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+                            ? await licences.AddCountAsync(organizationId, count, CancellationToken.None)
+                            : new Licences.LicenceService.Added(0, $"--count must be from 1 to {Licences.LicenceRules.MaxCount}.");
+                    if (added.Refusal is not null)
+                    {
+                        await Console.Error.WriteLineAsync(added.Refusal);
+                        return 1;
+                    }
+
+                    Console.WriteLine(JsonSerializer.Serialize(new { organizationId, added = added.Count }));
+                    return 0;
                 default:
-                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME");
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)");
                     return 2;
             }
         }

@@ -12,7 +12,7 @@ namespace CloudStore.ControlPlane.Organizations;
 /// Idempotent and safe to run twice at once: each notice is a row with a unique key, and a run that loses
 /// the race to insert it writes nothing.
 /// </summary>
-public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog audit, TimeProvider time, ILogger<SubscriptionWatcher> logger)
+public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog audit, Licences.LicenceService licences, TimeProvider time, ILogger<SubscriptionWatcher> logger)
 {
     /// <summary>Days before the end at which administrators are warned.</summary>
     public static readonly int[] WarningDays = [30, 7];
@@ -55,6 +55,8 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
             }
         }
 
+        // Licences never allocated within their organisation's window lapse (idempotent: only free ones change).
+        await licences.LapseAsync(cancellationToken);
         return recorded;
     }
 

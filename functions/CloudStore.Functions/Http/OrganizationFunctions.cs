@@ -18,4 +18,8 @@ public sealed class OrganizationFunctions(OperationTable operations)
     [Function(nameof(SetOrganizationRegion))]
     public IResult SetOrganizationRegion([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organization/region")] HttpRequest request) =>
         operations.Result(nameof(SetOrganizationRegion));
+
+    [Function(nameof(ListLicences))]
+    public IResult ListLicences([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organization/licences")] HttpRequest request) =>
+        operations.Result(nameof(ListLicences));
 }

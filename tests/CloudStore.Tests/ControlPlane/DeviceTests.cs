@@ -179,23 +179,4 @@ public sealed class DeviceTests(FunctionsFactory factory) : IClassFixture<Functi
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
-
-    [Theory]
-    [InlineData("11.11.73", true)]
-    [InlineData("11.11.100", true)]
-    [InlineData("12.0", true)]
-    [InlineData("11.11.72", false)]
-    [InlineData("10.12.228.1", false)]
-    public async Task Camera_Enable_RequiresFirmware_11_11_73(string firmware, bool allowed)
-    {
-        var tenant = await TestTenant.CreateAsync(factory);
-        using var admin = tenant.Client(tenant.Administrator);
-        var cameraId = await tenant.AddCameraAsync("FW" + Guid.NewGuid().ToString("N")[..10], "Entrance", firmware);
-
-        using var response = await admin.PostAsync($"/api/cameras/{cameraId}/enable", null);
-
-        Assert.Equal(allowed ? HttpStatusCode.OK : HttpStatusCode.Conflict, response.StatusCode);
-        var enabled = await factory.WithDirectoryAsync(db => db.Cameras.Where(c => c.Id == cameraId).Select(c => c.Enabled).SingleAsync());
-        Assert.Equal(allowed, enabled);
-    }
 }

@@ -53,6 +53,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
 
         ["GET /api/organization/"] = new(Attacker.Administrator, _ => "/api/organization"),
         ["PUT /api/organization/policy"] = new(Attacker.Administrator, _ => "/api/organization/policy", _ => new OrganizationPolicyRequest(false)),
+        ["GET /api/organization/licences"] = new(Attacker.Administrator, _ => "/api/organization/licences"),
         ["GET /api/users/"] = new(Attacker.Administrator, _ => "/api/users"),
         ["POST /api/users/"] = new(Attacker.Administrator, _ => "/api/users", v => new CreateUserRequest(v.OperatorEmail, Roles.Administrator, TestTenant.NewPassword())),
         ["GET /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),
@@ -63,7 +64,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["POST /api/me/authenticator/confirm"] = new(Attacker.Administrator, _ => "/api/me/authenticator/confirm", _ => new AuthenticatorConfirmRequest(null, "123456")),
         ["POST /api/me/recovery-codes"] = new(Attacker.Administrator, _ => "/api/me/recovery-codes"),
         ["GET /api/devices/"] = new(Attacker.Administrator, _ => "/api/devices"),
-        ["POST /api/devices/"] = new(Attacker.Administrator, _ => "/api/devices", _ => new CreateDeviceRequest("VICTIMSERIAL1", "AXIS M3086-V", "11.11.73")),
+        ["POST /api/devices/"] = new(Attacker.Administrator, _ => "/api/devices", _ => new CreateDeviceRequest("VICTIMSERIAL1", "AXIS M3086-V")),
         ["GET /api/devices/{id:guid}"] = new(Attacker.Administrator, v => $"/api/devices/{v.DeviceId}", NamesVictim: true),
         ["POST /api/devices/{id:guid}/enrolment-code"] = new(Attacker.Administrator, v => $"/api/devices/{v.PendingDeviceId}/enrolment-code", NamesVictim: true),
         ["POST /api/devices/{id:guid}/revoke"] = new(Attacker.Administrator, v => $"/api/devices/{v.DeviceId}/revoke", NamesVictim: true),
@@ -163,8 +164,9 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             using var admin = victim.Client(victim.Administrator);
             var devices = await admin.GetFromJsonAsync<List<DeviceResponse>>("/api/devices");
             var device = devices!.Single();
-            var pending = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest("VICTIM000002", "AXIS Q1656", "11.11.73"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
+            var pending = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest("VICTIM000002", "AXIS Q1656"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
             var camera = await (await admin.PostAsJsonAsync($"/api/devices/{device.Id}/cameras", new CreateCameraRequest("Vault", 1))).Content.ReadFromJsonAsync<CameraResponse>();
+            (await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
             Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera!.Id, operatorUser.Email);
             VictimIdentifiers =
             [
@@ -187,9 +189,11 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
                 sessions = await db.RefreshTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.Id)
                     .Select(t => new { t.Id, t.RevokedAt }).ToListAsync(),
                 devices = await db.Devices.Where(d => d.OrganizationId == id).OrderBy(d => d.Id)
-                    .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt }).ToListAsync(),
+                    .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt }).ToListAsync(),
                 cameras = await db.Cameras.Where(c => c.OrganizationId == id || db.Devices.Any(d => d.Id == c.DeviceId && d.OrganizationId == id)).OrderBy(c => c.Id)
                     .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId }).ToListAsync(),
+                licences = await db.Licences.Where(l => l.OrganizationId == id || l.CameraId == Victim.CameraId).OrderBy(l => l.Id)
+                    .Select(l => new { l.Id, l.OrganizationId, State = l.State.ToString(), l.CameraId, l.FirstAllocatedAt }).ToListAsync(),
             };
             return JsonSerializer.Serialize(state);
         });

@@ -41,6 +41,7 @@ public sealed class StackTenant : IDisposable
         var output = await Demo.RunFunctionsCommandAsync(cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
         File.Delete(passwordFile);
         var organizationId = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("organizationId").GetGuid();
+        await Demo.RunFunctionsCommandAsync(cloud, ["licences", "--organization", organizationId.ToString(), "--count", "10"], CancellationToken.None);
         var administrator = new HttpClient(TrustedHttp.CreateHandler(cloud.Certificates.CaCertificate)) { BaseAddress = cloud.FunctionsUrl };
         var user = new TestUser(Guid.Empty, email, password, Roles.Administrator);
         var tokens = await SignInFlow.SignInAsync(administrator, user, TimeProvider.System);
@@ -54,23 +55,27 @@ public sealed class StackTenant : IDisposable
         return new StackTenant(cloud, administrator, user, organizationId);
     }
 
-    /// <summary>A device with one camera, enrolled with its own key; the camera enabled unless asked otherwise.</summary>
+    /// <summary>
+    /// A device with one camera, enrolled with its own key and signed in once (which reports its firmware);
+    /// the camera enabled unless asked otherwise.
+    /// </summary>
     public async Task<StackCamera> AddCameraAsync(bool enable = true)
     {
         var serial = "CAM" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant();
-        using var created = await Administrator.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"));
+        using var created = await Administrator.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V"));
         var code = await created.Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
-        using var camera = await Administrator.PostAsJsonAsync($"/api/devices/{code!.DeviceId}/cameras", new CreateCameraRequest("Entrance " + serial, 1));
+        var key = DeviceKey.Create();
+        var http = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = new Uri(Cloud.FunctionsUrl, "/api/") };
+        var client = new DeviceClient(http, key, TimeProvider.System);
+        var identity = DeviceIdentity.From(await client.EnrolAsync(code!.EnrolmentCode, serial, CancellationToken.None));
+        await client.AccessTokenAsync(identity.DeviceId, identity.AssertionAudience, CancellationToken.None);
+        using var camera = await Administrator.PostAsJsonAsync($"/api/devices/{code.DeviceId}/cameras", new CreateCameraRequest("Entrance " + serial, 1));
         var cameraId = (await camera.Content.ReadFromJsonAsync<CameraResponse>())!.Id;
         if (enable)
         {
             (await Administrator.PostAsync($"/api/cameras/{cameraId}/enable", null)).EnsureSuccessStatusCode();
         }
 
-        var key = DeviceKey.Create();
-        var http = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = new Uri(Cloud.FunctionsUrl, "/api/") };
-        var client = new DeviceClient(http, key, TimeProvider.System);
-        var identity = DeviceIdentity.From(await client.EnrolAsync(code.EnrolmentCode, serial, CancellationToken.None));
         return new StackCamera(cameraId, identity, client, key, http);
     }
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.Device;
+using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Organizations;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -47,7 +48,8 @@ public sealed class TestTenant
 
     public static string NewPassword() => "correct horse battery " + Guid.NewGuid().ToString("N")[..8];
 
-    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null)
+    /// <param name="licences">Licences operations adds at once (each enabled camera uses one).</param>
+    public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null, int licences = 10)
     {
         var number = Interlocked.Increment(ref s_counter);
         var email = $"admin{number}-{Guid.NewGuid():N}@{name.ToLowerInvariant()}.test";
@@ -55,6 +57,11 @@ public sealed class TestTenant
         await using var scope = factory.Services.CreateAsyncScope();
         var provisioned = await scope.ServiceProvider.GetRequiredService<OrganizationProvisioning>()
             .CreateAsync($"{name} {number}", email, password, CancellationToken.None, organizationId);
+        if (licences > 0)
+        {
+            Assert.Null((await scope.ServiceProvider.GetRequiredService<LicenceService>().AddCountAsync(provisioned.Organization.Id, licences, CancellationToken.None)).Refusal);
+        }
+
         var administrator = new TestUser(provisioned.Administrator.Id, email, password, Roles.Administrator);
         var tenant = new TestTenant(factory, provisioned.Organization.Id, administrator);
         await tenant.SignInAsync(administrator);
@@ -87,22 +94,39 @@ public sealed class TestTenant
     }
 
     /// <summary>Creates a device as the administrator does; returns its one-time enrolment code.</summary>
-    public async Task<EnrolmentCodeResponse> CreateDeviceAsync(string serial, string firmware = "11.11.73")
+    public async Task<EnrolmentCodeResponse> CreateDeviceAsync(string serial)
     {
         using var admin = Client(Administrator);
-        using var response = await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", firmware));
+        using var response = await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V"));
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<EnrolmentCodeResponse>())!;
     }
 
-    /// <summary>A device with one camera on channel 1; returns the camera's id.</summary>
-    public async Task<Guid> AddCameraAsync(string serial, string name, string firmware = "11.11.73")
+    /// <summary>A device (not enrolled, so no firmware reported) with one camera on channel 1; returns the camera's id.</summary>
+    public async Task<Guid> AddCameraAsync(string serial, string name)
     {
-        var device = await CreateDeviceAsync(serial, firmware);
+        var device = await CreateDeviceAsync(serial);
         using var admin = Client(Administrator);
         using var response = await admin.PostAsJsonAsync($"/api/devices/{device.DeviceId}/cameras", new CreateCameraRequest(name, 1));
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<CameraResponse>())!.Id;
+    }
+
+    /// <summary>
+    /// A device enrolled with its own key that has signed in once reporting <paramref name="firmware"/>, with one
+    /// camera on channel 1 (not enabled). The key stays with the caller, to sign in again as the device.
+    /// </summary>
+    public async Task<TestCamera> AddReportingCameraAsync(string serial, string name, string firmware)
+    {
+        var created = await CreateDeviceAsync(serial);
+        var key = DeviceKey.Create();
+        var enrolled = await Factory.DeviceClient(key).EnrolAsync(created.EnrolmentCode, serial, CancellationToken.None);
+        var camera = new TestCamera(Guid.Empty, enrolled.DeviceId, DeviceIdentity.From(enrolled), key);
+        await camera.SignInAsync(Factory, firmware);
+        using var admin = Client(Administrator);
+        using var response = await admin.PostAsJsonAsync($"/api/devices/{enrolled.DeviceId}/cameras", new CreateCameraRequest(name, 1));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return camera with { CameraId = (await response.Content.ReadFromJsonAsync<CameraResponse>())!.Id };
     }
 
     /// <summary>Creates a device and enrols it as the camera does; returns its id and a device access token.</summary>
@@ -119,6 +143,16 @@ public sealed class TestTenant
     public HttpClient Client(TestUser user) => Factory.ClientWithToken(user.Tokens!.AccessToken);
 }
 
+/// <summary>A camera of an enrolled device, with the device's key (disposed with it).</summary>
+public sealed record TestCamera(Guid CameraId, Guid DeviceId, DeviceIdentity Identity, DeviceKey Key) : IDisposable
+{
+    /// <summary>Signs in as the device does (a fresh assertion reporting <paramref name="firmware"/>); returns a device access token.</summary>
+    public Task<string> SignInAsync(FunctionsFactory factory, string firmware) =>
+        factory.DeviceClient(Key, firmware).AccessTokenAsync(Identity.DeviceId, Identity.AssertionAudience, CancellationToken.None);
+
+    public void Dispose() => Key.Dispose();
+}
+
 public static class FactoryExtensions
 {
     /// <summary>
@@ -133,11 +167,11 @@ public static class FactoryExtensions
     }
 
     /// <summary>The reference camera's client, talking to the in-process API.</summary>
-    public static DeviceClient DeviceClient(this FunctionsFactory factory, DeviceKey key)
+    public static DeviceClient DeviceClient(this FunctionsFactory factory, DeviceKey key, string firmware = DeviceClientOptions.DefaultFirmwareVersion)
     {
         var http = factory.NewClient();
         http.BaseAddress = new Uri(http.BaseAddress!, "/api/");
-        return new DeviceClient(http, key, factory.Clock);
+        return new DeviceClient(http, key, factory.Clock, new DeviceClientOptions { FirmwareVersion = firmware });
     }
 
     public static HttpClient ClientWithToken(this FunctionsFactory factory, string accessToken)

@@ -162,7 +162,7 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         using var functions = stack.Client(stack.Cloud.FunctionsUrl);
         await ProvisionAndSignInAsync(functions);
         var serial = "CLI" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant();
-        var created = await (await functions.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73")))
+        var created = await (await functions.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V")))
             .Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
         var keyFile = Path.Combine(stack.Cloud.Options.StateFolder, $"camera-{serial}.pem");
         string[] common = ["--api", new Uri(stack.Cloud.FunctionsUrl, "/api").ToString(), "--ca", stack.Cloud.Certificates.CaCertificate, "--key", keyFile];

@@ -235,13 +235,14 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     {
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
         var serial = "CLI" + Guid.NewGuid().ToString("N")[..9].ToUpperInvariant();
-        var created = await (await tenant.Administrator.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V", "11.11.73"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
+        var created = await (await tenant.Administrator.PostAsJsonAsync("/api/devices", new CreateDeviceRequest(serial, "AXIS M3086-V"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
         var camera = await (await tenant.Administrator.PostAsJsonAsync($"/api/devices/{created!.DeviceId}/cameras", new CreateCameraRequest("Gate", 1))).Content.ReadFromJsonAsync<CameraResponse>();
-        (await tenant.Administrator.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
         var keyFile = Path.Combine(_cache, "cli-key.pem");
         string[] common = ["--api", new Uri(stack.Cloud.FunctionsUrl, "/api").ToString(), "--ca", stack.Cloud.Certificates.CaCertificate, "--key", keyFile];
 
+        // Enrolling signs in once, which reports the firmware that enabling checks.
         var enrol = await Cli.RunCameraAsync(["enrol", .. common, "--code", created.EnrolmentCode, "--serial", serial]);
+        (await tenant.Administrator.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
         var run = await Cli.RunCameraAsync(["run", .. common, "--camera", camera.Id.ToString(), "--source", "folder:" + video.Playlist, "--cache", Path.Combine(_cache, "cli")]);
 
         Assert.Equal(0, enrol.ExitCode);
