@@ -109,6 +109,7 @@ public static class ControlPlane
         app.MapCredentials();
         app.MapSegments();
         app.MapPlayback();
+        app.MapRetention();
         return app;
     }
 

@@ -49,4 +49,7 @@ public static class AuditActions
     public const string CameraEnabledChanged = "camera.enabled-changed";
     public const string SubscriptionNotice = "organization.subscription-notice";
     public const string RetentionSweep = "recordings.retention-sweep";
+    public const string RetentionChanged = "recordings.retention-changed";
+    public const string LegalHoldPlaced = "recordings.legal-hold-placed";
+    public const string LegalHoldReleased = "recordings.legal-hold-released";
 }

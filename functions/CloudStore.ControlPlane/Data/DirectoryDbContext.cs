@@ -2,6 +2,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
+using CloudStore.ControlPlane.Retention;
 using CloudStore.ControlPlane.Users;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -32,6 +33,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
+
+    public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -94,6 +97,17 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             notification.Property(n => n.Key).HasMaxLength(64);
             notification.Property(n => n.Message).HasMaxLength(400);
             notification.HasOne<Organization>().WithMany().HasForeignKey(n => n.OrganizationId);
+        });
+
+        builder.Entity<LegalHold>(hold =>
+        {
+            hold.HasIndex(h => new { h.CameraId, h.From });
+            hold.HasIndex(h => h.OrganizationId);
+            hold.Property(h => h.CaseReference).HasMaxLength(LegalHold.CaseReferenceLength);
+            hold.Property(h => h.CreatedBy).HasMaxLength(200);
+            hold.Property(h => h.ReleasedBy).HasMaxLength(200);
+            hold.HasOne<Organization>().WithMany().HasForeignKey(h => h.OrganizationId);
+            hold.HasOne<Camera>().WithMany().HasForeignKey(h => h.CameraId);
         });
 
         builder.Entity<AuditEntry>(entry =>

@@ -359,5 +359,5 @@ public static class DeviceEndpoints
     static DeviceResponse ToResponse(Device d) =>
         new(d.Id, d.Serial, d.Model, d.FirmwareVersion, d.Status.ToString(), d.CreatedAt, d.EnrolledAt, d.RevokedAt);
 
-    static CameraResponse ToResponse(Camera c) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt);
+    static CameraResponse ToResponse(Camera c) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, c.RetentionDays);
 }

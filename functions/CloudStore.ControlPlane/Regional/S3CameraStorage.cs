@@ -134,6 +134,29 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
         return buffer.ToArray();
     }
 
+    /// <summary>The most keys one <c>DeleteObjects</c> request may name (S3's limit).</summary>
+    public const int MaxKeysPerDelete = 1000;
+
+    /// <summary>
+    /// <c>DeleteObjects</c>, up to 1,000 keys a request. S3 reports a key that does not exist as deleted, so
+    /// deleting again is harmless; any other per-key error fails the call (the index rows stay, the next sweep retries).
+    /// </summary>
+    public async Task DeleteAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in objectNames.Chunk(MaxKeysPerDelete))
+        {
+            var request = new DeleteObjectsRequest { BucketName = options.Bucket, Quiet = true, Objects = [.. chunk.Select(n => new KeyVersion { Key = Key(cameraId, n) })] };
+            try
+            {
+                await Guarded(() => s3.DeleteObjectsAsync(request, cancellationToken));
+            }
+            catch (DeleteObjectsException e) when (e.Response.DeleteErrors.All(error => error.Code == "NoSuchKey"))
+            {
+                // Already gone: what the sweep wanted.
+            }
+        }
+    }
+
     static async Task<T> Guarded<T>(Func<Task<T>> call)
     {
         try
