@@ -16,7 +16,7 @@ public sealed class RetentionOptions
     /// <summary>At most this many segments of one camera are deleted per run; the rest wait for the next hourly run.</summary>
     public int MaxSegmentsPerCameraPerRun { get; set; } = 20_000;
 
-    /// <summary>Segments deleted per storage batch (one S3 DeleteObjects request; the Azure deletes of one round).</summary>
+    /// <summary>Segments per batch: their objects are deleted, then their index rows, before the next batch starts.</summary>
     public int DeleteBatchSize { get; set; } = 500;
 }
 
@@ -153,7 +153,7 @@ public static class RetentionServices
     {
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
             .Validate(o => o.MaxSegmentsPerCameraPerRun is >= 1 and <= 1_000_000, "Retention:MaxSegmentsPerCameraPerRun must be from 1 to 1,000,000.")
-            .Validate(o => o.DeleteBatchSize is >= 1 and <= 1000, "Retention:DeleteBatchSize must be from 1 to 1,000 (S3 DeleteObjects takes at most 1,000 keys).")
+            .Validate(o => o.DeleteBatchSize is >= 1 and <= 1000, "Retention:DeleteBatchSize must be from 1 to 1,000.")
             .ValidateOnStart();
         return services.AddScoped<RetentionSweep>().AddScoped<LegalHolds>();
     }

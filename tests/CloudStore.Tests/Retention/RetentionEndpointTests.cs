@@ -53,6 +53,31 @@ public sealed class RetentionEndpointTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task DirectorySchema_DirectoryFromBeforeRetention_UpgradedInPlace_TwiceHarmless_RetentionAndHoldsWork()
+    {
+        // A directory as the demo kept it before this change: no LegalHolds table, no retention columns.
+        await _factory.WithDirectoryAsync(async db =>
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                DROP TABLE LegalHolds;
+                ALTER TABLE Cameras DROP COLUMN RetentionDays;
+                ALTER TABLE Organizations DROP COLUMN DefaultRetentionDays;
+                """);
+            await global::CloudStore.ControlPlane.Data.DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
+            await global::CloudStore.ControlPlane.Data.DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
+            return 0;
+        });
+        using var admin = Admin();
+
+        Assert.Equal(30, (await admin.GetFromJsonAsync<OrganizationResponse>("/api/organization"))!.DefaultRetentionDays);
+        using var retention = await admin.PutAsJsonAsync($"/api/cameras/{_camera}/retention", new CameraRetentionRequest(14));
+        using var hold = await admin.PostAsJsonAsync($"/api/cameras/{_camera}/holds", new CreateLegalHoldRequest(Day, Day.AddDays(1), "CASE-UPGRADE"));
+        Assert.Equal(HttpStatusCode.OK, retention.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, hold.StatusCode);
+        Assert.Single((await admin.GetFromJsonAsync<List<LegalHoldResponse>>($"/api/cameras/{_camera}/holds"))!);
+    }
+
+    [Fact]
     public async Task Organization_New_DefaultRetentionIs30Days()
     {
         using var admin = Admin();
