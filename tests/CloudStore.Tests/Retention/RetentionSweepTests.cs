@@ -33,9 +33,14 @@ public sealed class RetentionSweepTests(LocalCloudFixture stack, SourceVideoFixt
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     /// <summary>The control plane in process on the stack's configuration, its clock movable.</summary>
-    FunctionsFactory SweepHost()
+    FunctionsFactory SweepHost(int? maxSegmentsPerRun = null)
     {
         var factory = new FunctionsFactory();
+        if (maxSegmentsPerRun is { } max)
+        {
+            factory.With("Retention:MaxSegmentsPerCameraPerRun", max.ToString(CultureInfo.InvariantCulture));
+        }
+
         foreach (var (key, value) in stack.Cloud.FunctionsSettings())
         {
             factory.With(key.Replace("__", ":", StringComparison.Ordinal), value);
@@ -197,5 +202,30 @@ public sealed class RetentionSweepTests(LocalCloudFixture stack, SourceVideoFixt
         await using var index = inspector.Index();
         Assert.False(await index.Segments.AnyAsync(s => s.CameraId == cameraId));
         Assert.False(await index.WrappedKeys.AnyAsync(k => k.CameraId == cameraId));
+    }
+
+    [Fact]
+    public async Task Sweep_MoreExpiredThanOneRunMayDelete_OldestFirstAndTheRestAtTheNextRuns()
+    {
+        var (tenant, cameraId, rows) = await RecordAsync(Regions.EuFrankfurt);
+        using var _ = tenant;
+        var inspector = new RegionInspector(stack.Cloud, Regions.EuFrankfurt);
+        await using var host = SweepHost(maxSegmentsPerRun: 2);
+        SetClock(host, TimeProvider.System.GetUtcNow().AddDays(31));
+
+        var first = await SweepCameraAsync(host, Regions.EuFrankfurt, cameraId, 30);
+        Assert.Equal(2, first.Segments);
+        Assert.Equal(rows.Skip(2).Select(r => r.Sequence), (await inspector.SegmentsAsync(cameraId)).Select(r => r.Sequence));
+
+        var deleted = first.Segments;
+        for (var run = 0; run < rows.Count && deleted < rows.Count; run++)
+        {
+            var next = await SweepCameraAsync(host, Regions.EuFrankfurt, cameraId, 30);
+            Assert.InRange(next.Segments, 1, 2);
+            deleted += next.Segments;
+        }
+
+        Assert.Equal(rows.Count, deleted);
+        Assert.Empty(await inspector.BlobsAsync(cameraId));
     }
 }
