@@ -139,10 +139,10 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
 
     /// <summary>
     /// One DELETE per object, a few at once; S3 answers 204 for a key that does not exist, so deleting again is
-    /// harmless. Why not <c>DeleteObjects</c> (1,000 keys a request): the local S3 server (s3rver 4.0.4) computes
-    /// the canonical resource of bucket-level requests as the JavaScript SDK signs it, and refuses the .NET SDK's
-    /// signature of <c>POST /{bucket}/?delete</c> (SignatureDoesNotMatch), so it could not be tested here.
-    /// Switching to it on AWS is a change inside this method.
+    /// harmless. Why not <c>DeleteObjects</c> (1,000 keys a request): the local S3 server (s3rver 4.0.4) checks
+    /// every bucket-level request against the canonical path <c>/{bucket}</c>, while the .NET SDK sends and signs
+    /// <c>/{bucket}/</c>, so it answers SignatureDoesNotMatch to <c>POST /{bucket}/?delete</c> (and to ListObjectsV2)
+    /// and the batched call could not be tested here. Switching to it for AWS is a change inside this method.
     /// </summary>
     public async Task DeleteAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(objectNames, new ParallelOptions { MaxDegreeOfParallelism = DeletesInParallel, CancellationToken = cancellationToken }, async (name, token) =>
