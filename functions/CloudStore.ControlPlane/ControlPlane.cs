@@ -111,6 +111,7 @@ public static class ControlPlane
         app.MapCredentials();
         app.MapSegments();
         app.MapPlayback();
+        app.MapRetention();
         return app;
     }
 

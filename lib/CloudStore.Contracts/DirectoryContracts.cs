@@ -1,6 +1,7 @@
 namespace CloudStore.Contracts;
 
-public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoFactorForAll, DateTimeOffset CreatedAt, string? HomeRegion, DateTimeOffset SubscriptionEndsAt);
+/// <param name="DefaultRetentionDays">Days recordings are kept for cameras without a retention of their own.</param>
+public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoFactorForAll, DateTimeOffset CreatedAt, string? HomeRegion, DateTimeOffset SubscriptionEndsAt, int DefaultRetentionDays = 30);
 
 public sealed record OrganizationPolicyRequest(bool RequireTwoFactorForAll);
 
@@ -35,7 +36,8 @@ public sealed record EnrolmentCodeResponse(Guid DeviceId, string EnrolmentCode, 
 public sealed record CreateCameraRequest(string Name, int Channel);
 
 /// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
-public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt, string? FirmwareVersion);
+/// <param name="RetentionDays">The camera's own retention in days; null: the organisation's default applies.</param>
+public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt, string? FirmwareVersion, int? RetentionDays = null);
 
 /// <summary>A camera as the camera list shows it: where its recordings are stored and when the last one ended.</summary>
 /// <param name="DeviceStatus">Pending, Active or Revoked.</param>

@@ -55,4 +55,7 @@ public static class AuditActions
     public const string LicencesAdded = "licences.added";
     public const string LicencesLapsed = "licences.lapsed";
     public const string RetentionSweep = "recordings.retention-sweep";
+    public const string RetentionChanged = "recordings.retention-changed";
+    public const string LegalHoldPlaced = "recordings.legal-hold-placed";
+    public const string LegalHoldReleased = "recordings.legal-hold-released";
 }

@@ -2,6 +2,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
+using CloudStore.ControlPlane.Retention;
 using CloudStore.ControlPlane.Users;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -34,6 +35,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
     public DbSet<Notification> Notifications => Set<Notification>();
 
     public DbSet<Licences.Licence> Licences => Set<Licences.Licence>();
+
+    public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -109,6 +112,17 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             licence.Property(l => l.State).HasConversion<string>().HasMaxLength(16);
             licence.Property(l => l.LapseReason).HasMaxLength(200);
             licence.HasOne<Organization>().WithMany().HasForeignKey(l => l.OrganizationId);
+        });
+
+        builder.Entity<LegalHold>(hold =>
+        {
+            hold.HasIndex(h => new { h.CameraId, h.From });
+            hold.HasIndex(h => h.OrganizationId);
+            hold.Property(h => h.CaseReference).HasMaxLength(LegalHold.CaseReferenceLength);
+            hold.Property(h => h.CreatedBy).HasMaxLength(200);
+            hold.Property(h => h.ReleasedBy).HasMaxLength(200);
+            hold.HasOne<Organization>().WithMany().HasForeignKey(h => h.OrganizationId);
+            hold.HasOne<Camera>().WithMany().HasForeignKey(h => h.CameraId);
         });
 
         builder.Entity<AuditEntry>(entry =>

@@ -48,6 +48,35 @@ public static class DirectorySchema
                 CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_PartnerKeyHash ON Licences (PartnerKeyHash);
                 """,
                 cancellationToken);
+
+            // A directory made before retention and legal holds existed (the demo keeps its directory between
+            // runs): the same columns and table as the model, added only where missing. Migrations replace this.
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TABLE IF NOT EXISTS LegalHolds (
+                    Id TEXT NOT NULL CONSTRAINT PK_LegalHolds PRIMARY KEY,
+                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                    CameraId TEXT NOT NULL REFERENCES Cameras (Id) ON DELETE CASCADE,
+                    "From" INTEGER NOT NULL, "To" INTEGER NOT NULL, CaseReference TEXT NOT NULL,
+                    CreatedAt INTEGER NOT NULL, CreatedBy TEXT NOT NULL, ReleasedAt INTEGER NULL, ReleasedBy TEXT NULL);
+                CREATE INDEX IF NOT EXISTS IX_LegalHolds_CameraId_From ON LegalHolds (CameraId, "From");
+                CREATE INDEX IF NOT EXISTS IX_LegalHolds_OrganizationId ON LegalHolds (OrganizationId);
+                """,
+                cancellationToken);
+            await AddColumnIfMissingAsync(db, "Cameras", "RetentionDays", "INTEGER NULL", cancellationToken);
+            await AddColumnIfMissingAsync(db, "Organizations", "DefaultRetentionDays", $"INTEGER NOT NULL DEFAULT {Retention.RetentionRules.DefaultDays}", cancellationToken);
+        }
+    }
+
+    /// <summary>SQLite has no ADD COLUMN IF NOT EXISTS: adds the column only if <c>pragma_table_info</c> lacks it.</summary>
+    static async Task AddColumnIfMissingAsync(DirectoryDbContext db, string table, string column, string definition, CancellationToken cancellationToken)
+    {
+        if (!await HasColumnAsync(db, table, column, cancellationToken))
+        {
+            // Table, column and definition are constants of this class, never input.
+#pragma warning disable EF1002
+            await db.Database.ExecuteSqlRawAsync($"ALTER TABLE {table} ADD COLUMN {column} {definition};", cancellationToken);
+#pragma warning restore EF1002
         }
     }
 
@@ -59,15 +88,8 @@ public static class DirectorySchema
     /// </summary>
     static async Task UpgradeDeviceFirmwareAsync(DirectoryDbContext db, CancellationToken cancellationToken)
     {
-        if (!await HasColumnAsync(db, "Devices", "ReportedFirmwareVersion", cancellationToken))
-        {
-            await db.Database.ExecuteSqlRawAsync("ALTER TABLE Devices ADD COLUMN ReportedFirmwareVersion TEXT NULL;", cancellationToken);
-        }
-
-        if (!await HasColumnAsync(db, "Devices", "FirmwareReportedAt", cancellationToken))
-        {
-            await db.Database.ExecuteSqlRawAsync("ALTER TABLE Devices ADD COLUMN FirmwareReportedAt INTEGER NULL;", cancellationToken);
-        }
+        await AddColumnIfMissingAsync(db, "Devices", "ReportedFirmwareVersion", "TEXT NULL", cancellationToken);
+        await AddColumnIfMissingAsync(db, "Devices", "FirmwareReportedAt", "INTEGER NULL", cancellationToken);
 
         if (await HasColumnAsync(db, "Devices", "FirmwareVersion", cancellationToken))
         {

@@ -68,6 +68,9 @@ public sealed class Camera
     public bool Enabled { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Days its recordings are kept (1–3,650); null: the organisation's default.</summary>
+    public int? RetentionDays { get; set; }
 }
 
 /// <summary>A device assertion id already used: assertions are single-use (RFC 7523 §3, "jti").</summary>

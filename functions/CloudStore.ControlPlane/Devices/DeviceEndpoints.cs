@@ -380,5 +380,5 @@ public static class DeviceEndpoints
     static DeviceResponse ToResponse(Device d) =>
         new(d.Id, d.Serial, d.Model, d.ReportedFirmwareVersion, d.FirmwareReportedAt, d.Status.ToString(), d.CreatedAt, d.EnrolledAt, d.RevokedAt);
 
-    static CameraResponse ToResponse(Camera c, Device d) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, d.ReportedFirmwareVersion);
+    static CameraResponse ToResponse(Camera c, Device d) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, d.ReportedFirmwareVersion, c.RetentionDays);
 }

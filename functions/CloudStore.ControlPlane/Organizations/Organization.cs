@@ -18,5 +18,8 @@ public sealed class Organization
     /// <summary>End of the subscription (one year from activation); after it devices get no upload grants.</summary>
     public DateTimeOffset SubscriptionEndsAt { get; set; }
 
+    /// <summary>Days recordings are kept (1–3,650) for cameras without a retention of their own.</summary>
+    public int DefaultRetentionDays { get; set; } = Retention.RetentionRules.DefaultDays;
+
     public bool SubscriptionActive(DateTimeOffset now) => now < SubscriptionEndsAt;
 }

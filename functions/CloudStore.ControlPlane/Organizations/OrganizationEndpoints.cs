@@ -84,5 +84,5 @@ public static class OrganizationEndpoints
         return TypedResults.Ok(ToResponse(organization));
     }
 
-    static OrganizationResponse ToResponse(Organization o) => new(o.Id, o.Name, o.RequireTwoFactorForAll, o.CreatedAt, o.HomeRegion, o.SubscriptionEndsAt);
+    static OrganizationResponse ToResponse(Organization o) => new(o.Id, o.Name, o.RequireTwoFactorForAll, o.CreatedAt, o.HomeRegion, o.SubscriptionEndsAt, o.DefaultRetentionDays);
 }

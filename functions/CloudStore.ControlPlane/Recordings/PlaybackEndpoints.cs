@@ -48,7 +48,7 @@ public static class PlaybackEndpoints
     }
 
     static async Task<Results<Ok<TimelineResponse>, ValidationProblem, ProblemHttpResult>> GetTimeline(
-        Guid id, DateTimeOffset from, DateTimeOffset to, CallerContext caller, RecordingIndex recordings, CancellationToken cancellationToken)
+        Guid id, DateTimeOffset from, DateTimeOffset to, CallerContext caller, RecordingIndex recordings, Retention.LegalHolds holds, CancellationToken cancellationToken)
     {
         var validation = CheckRange(from, to, MaxTimelineRange);
         if (validation.HasErrors)
@@ -62,7 +62,7 @@ public static class PlaybackEndpoints
         }
 
         var spans = await recordings.SpansAsync(region, id, from, to, cancellationToken);
-        return TypedResults.Ok(new TimelineResponse(id, from, to, spans, Timeline.Gaps(spans, from, to)));
+        return TypedResults.Ok(new TimelineResponse(id, from, to, spans, Timeline.Gaps(spans, from, to), await holds.OverlappingAsync(id, from, to, cancellationToken)));
     }
 
     static async Task<Results<ContentHttpResult, ValidationProblem, ProblemHttpResult>> GetPlaylist(

@@ -246,6 +246,79 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         return ends;
     }
 
+    /// <summary>
+    /// A page of a camera's segments that started before <paramref name="cutoff"/>, oldest first, after the
+    /// (start, id) position <paramref name="after"/>: the candidates retention decides on.
+    /// </summary>
+    public async Task<IReadOnlyList<Retention.RetentionSegment>> SegmentsStartedBeforeAsync(
+        string region, Guid cameraId, DateTimeOffset cutoff, (DateTimeOffset Start, long Id)? after, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var rows = index.Segments.AsNoTracking().Where(s => s.CameraId == cameraId && s.StartTime < cutoff);
+        if (after is { } position)
+        {
+            var (start, id) = position;
+            rows = rows.Where(s => s.StartTime > start || (s.StartTime == start && s.Id > id));
+        }
+
+        return await rows.OrderBy(s => s.StartTime).ThenBy(s => s.Id).Take(pageSize)
+            .Select(s => new Retention.RetentionSegment(s.Id, s.StartTime, s.DurationMs, s.ObjectName))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Removes segment rows (their objects already deleted); returns how many this call removed, so two sweeps count each row once.</summary>
+    public async Task<int> RemoveSegmentsAsync(string region, Guid cameraId, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.Segments.Where(s => s.CameraId == cameraId && ids.Contains(s.Id)).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>A camera's init segments indexed at or before <paramref name="indexedBefore"/>, and which of them a remaining segment still uses.</summary>
+    public async Task<(IReadOnlyList<(string Name, DateTimeOffset IndexedAt)> Candidates, IReadOnlySet<string> Used)> OldInitSegmentsAsync(
+        string region, Guid cameraId, DateTimeOffset indexedBefore, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var candidates = (await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && i.IndexedAt <= indexedBefore)
+            .Select(i => new { i.ObjectName, i.IndexedAt }).ToListAsync(cancellationToken)).Select(i => (i.ObjectName, i.IndexedAt)).ToList();
+        var names = candidates.Select(c => c.ObjectName).ToList();
+        var used = await index.Segments.AsNoTracking().Where(s => s.CameraId == cameraId && names.Contains(s.InitObjectName))
+            .Select(s => s.InitObjectName).Distinct().ToListAsync(cancellationToken);
+        return (candidates, used.ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>Removes init segment rows (their objects already deleted) that no segment uses; returns how many this call removed.</summary>
+    public async Task<int> RemoveInitSegmentsAsync(string region, Guid cameraId, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.InitSegments
+            .Where(i => i.CameraId == cameraId && names.Contains(i.ObjectName) && !index.Segments.Any(s => s.CameraId == cameraId && s.InitObjectName == i.ObjectName))
+            .ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>A camera's wrapped keys indexed at or before <paramref name="indexedBefore"/>, and which of them a remaining segment or init segment still uses.</summary>
+    public async Task<(IReadOnlyList<(Guid Name, DateTimeOffset IndexedAt)> Candidates, IReadOnlySet<Guid> Used)> OldWrappedKeysAsync(
+        string region, Guid cameraId, DateTimeOffset indexedBefore, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var candidates = (await index.WrappedKeys.AsNoTracking().Where(k => k.CameraId == cameraId && k.IndexedAt <= indexedBefore)
+            .Select(k => new { k.KeyId, k.IndexedAt }).ToListAsync(cancellationToken)).Select(k => (k.KeyId, k.IndexedAt)).ToList();
+        var ids = candidates.Select(c => c.KeyId).ToList();
+        var used = await index.Segments.AsNoTracking().Where(s => s.CameraId == cameraId && ids.Contains(s.KeyId)).Select(s => s.KeyId).Distinct().ToListAsync(cancellationToken);
+        used.AddRange(await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && ids.Contains(i.KeyId)).Select(i => i.KeyId).Distinct().ToListAsync(cancellationToken));
+        return (candidates, used.ToHashSet());
+    }
+
+    /// <summary>Removes wrapped key rows (their objects already deleted) that nothing uses; returns how many this call removed.</summary>
+    public async Task<int> RemoveWrappedKeysAsync(string region, Guid cameraId, IReadOnlyCollection<Guid> keyIds, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.WrappedKeys
+            .Where(k => k.CameraId == cameraId && keyIds.Contains(k.KeyId)
+                && !index.Segments.Any(s => s.CameraId == cameraId && s.KeyId == k.KeyId)
+                && !index.InitSegments.Any(i => i.CameraId == cameraId && i.KeyId == k.KeyId))
+            .ExecuteDeleteAsync(cancellationToken);
+    }
+
     static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();

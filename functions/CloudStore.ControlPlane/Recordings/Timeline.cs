@@ -4,7 +4,9 @@ namespace CloudStore.ControlPlane.Recordings;
 public sealed record RecordedSpan(DateTimeOffset Start, DateTimeOffset End, int Segments);
 
 /// <summary>The timeline of a camera over a range: what was recorded, and the gaps between, explicitly.</summary>
-public sealed record TimelineResponse(Guid CameraId, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<RecordedSpan> Spans, IReadOnlyList<TimeGap> Gaps);
+/// <param name="Holds">The camera's legal holds (active and released) overlapping the range; held recordings outlive retention.</param>
+public sealed record TimelineResponse(
+    Guid CameraId, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<RecordedSpan> Spans, IReadOnlyList<TimeGap> Gaps, IReadOnlyList<Contracts.LegalHoldResponse>? Holds = null);
 
 public sealed record TimeGap(DateTimeOffset Start, DateTimeOffset End);
 

@@ -30,7 +30,8 @@ public static class CameraLayout
 
 /// <summary>
 /// One region's object storage as the control plane uses it: it grants cameras create-only access to
-/// their own objects, and reads object sizes and wrapped keys to index them. It never reads media.
+/// their own objects, reads object sizes and wrapped keys to index them, and deletes what retention
+/// has expired. It never reads media.
 /// </summary>
 public interface ICameraStorage
 {
@@ -45,4 +46,10 @@ public interface ICameraStorage
 
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
     Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the camera's named objects, in batches. Idempotent: an object (or container) already gone counts
+    /// as deleted, so a sweep that crashed after deleting can simply run again.
+    /// </summary>
+    Task DeleteAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, CancellationToken cancellationToken);
 }

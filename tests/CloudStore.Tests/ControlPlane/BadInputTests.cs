@@ -136,7 +136,10 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         _ => "x",
     };
 
-    static string Concrete(string pattern, string id) => pattern.Replace("{id:guid}", id, StringComparison.Ordinal).TrimEnd('/') is { Length: > 0 } path ? path : "/";
+    /// <summary>The path with <paramref name="id"/> for <c>{id:guid}</c>, and a new (unknown) id for any other guid parameter.</summary>
+    static string Concrete(string pattern, string id) =>
+        System.Text.RegularExpressions.Regex.Replace(pattern.Replace("{id:guid}", id, StringComparison.Ordinal), "\\{[A-Za-z]+:guid\\}", _ => Guid.NewGuid().ToString())
+            .TrimEnd('/') is { Length: > 0 } path ? path : "/";
 
     public sealed record Endpoint(string Method, string Pattern, Type? RequestType, bool AllowsAnonymous, string? Policy)
     {
@@ -184,7 +187,9 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
             await db.Organizations.CountAsync(), await db.Users.CountAsync(), await db.UserTokens.CountAsync(), await db.Devices.CountAsync(),
             await db.Cameras.CountAsync(), await db.RefreshTokens.CountAsync(), await db.SignInChallenges.CountAsync(), await db.UsedAssertions.CountAsync(),
             await db.Devices.CountAsync(d => d.Status != global::CloudStore.ControlPlane.Devices.DeviceStatus.Pending),
-            await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount)));
+            await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount),
+            await db.LegalHolds.CountAsync(), await db.LegalHolds.CountAsync(h => h.ReleasedAt != null),
+            await db.Cameras.CountAsync(c => c.RetentionDays != null), await db.Organizations.SumAsync(o => o.DefaultRetentionDays)));
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
     }

@@ -34,7 +34,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
     /// </summary>
     public sealed record Attack(Attacker As, Func<Victim, string>? Path, Func<Victim, object?>? Body = null, bool NamesVictim = false, string? NotScopedBecause = null);
 
-    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail);
+    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail, Guid HoldId);
 
     static readonly Dictionary<string, Attack> Table = new(StringComparer.Ordinal)
     {
@@ -80,6 +80,12 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["PUT /api/organization/region"] = new(Attacker.Administrator, _ => "/api/organization/region", _ => new OrganizationRegionRequest(Regions.UsVirginia)),
         ["POST /api/credentials"] = new(Attacker.Device, _ => "/api/credentials", v => new CredentialsRequest(v.CameraId), NamesVictim: true),
         ["POST /api/segments"] = new(Attacker.Device, _ => "/api/segments", v => new SegmentBatch(v.CameraId, [], [VictimSegment()]), NamesVictim: true),
+        ["PUT /api/cameras/{id:guid}/retention"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/retention", _ => new CameraRetentionRequest(1), NamesVictim: true),
+        ["PUT /api/organization/retention"] = new(Attacker.Administrator, _ => "/api/organization/retention", _ => new OrganizationRetentionRequest(1)),
+        ["POST /api/cameras/{id:guid}/holds"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/holds",
+            _ => new CreateLegalHoldRequest(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "Planted"), NamesVictim: true),
+        ["GET /api/cameras/{id:guid}/holds"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/holds", NamesVictim: true),
+        ["POST /api/cameras/{id:guid}/holds/{holdId:guid}/release"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/holds/{v.HoldId}/release", NamesVictim: true),
     };
 
     /// <summary>A well-formed segment an attacker might try to index into B's camera.</summary>
@@ -167,11 +173,14 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             var pending = await (await admin.PostAsJsonAsync("/api/devices", new CreateDeviceRequest("VICTIM000002", "AXIS Q1656"))).Content.ReadFromJsonAsync<EnrolmentCodeResponse>();
             var camera = await (await admin.PostAsJsonAsync($"/api/devices/{device.Id}/cameras", new CreateCameraRequest("Vault", 1))).Content.ReadFromJsonAsync<CameraResponse>();
             (await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
-            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera!.Id, operatorUser.Email);
+            var hold = await (await admin.PostAsJsonAsync($"/api/cameras/{camera!.Id}/holds", new CreateLegalHoldRequest(
+                new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "VICTIM-CASE-7"))).Content.ReadFromJsonAsync<LegalHoldResponse>();
+            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera.Id, operatorUser.Email, hold!.Id);
             VictimIdentifiers =
             [
                 victim.OrganizationId.ToString(), victim.Administrator.Id.ToString(), operatorUser.Id.ToString(), device.Id.ToString(),
                 pending.DeviceId.ToString(), camera.Id.ToString(), victim.Administrator.Email, operatorUser.Email, "VICTIM00000", "Vault",
+                hold.Id.ToString(), "VICTIM-CASE-7",
             ];
         }
 
@@ -181,7 +190,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             var id = Victim.OrganizationId;
             var state = new
             {
-                organization = await db.Organizations.Where(o => o.Id == id).Select(o => new { o.Name, o.RequireTwoFactorForAll }).SingleAsync(),
+                organization = await db.Organizations.Where(o => o.Id == id).Select(o => new { o.Name, o.RequireTwoFactorForAll, o.DefaultRetentionDays }).SingleAsync(),
                 users = await db.Users.Where(u => u.OrganizationId == id).OrderBy(u => u.Id)
                     .Select(u => new { u.Id, u.Email, u.Role, u.TwoFactorEnabled, u.SecurityStamp, u.PasswordHash }).ToListAsync(),
                 userTokens = await db.UserTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.UserId).ThenBy(t => t.Name)
@@ -191,9 +200,11 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
                 devices = await db.Devices.Where(d => d.OrganizationId == id).OrderBy(d => d.Id)
                     .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt }).ToListAsync(),
                 cameras = await db.Cameras.Where(c => c.OrganizationId == id || db.Devices.Any(d => d.Id == c.DeviceId && d.OrganizationId == id)).OrderBy(c => c.Id)
-                    .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId }).ToListAsync(),
+                    .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId, c.RetentionDays }).ToListAsync(),
                 licences = await db.Licences.Where(l => l.OrganizationId == id || l.CameraId == Victim.CameraId).OrderBy(l => l.Id)
                     .Select(l => new { l.Id, l.OrganizationId, State = l.State.ToString(), l.CameraId, l.FirstAllocatedAt }).ToListAsync(),
+                holds = await db.LegalHolds.Where(h => h.OrganizationId == id || db.Cameras.Any(c => c.Id == h.CameraId && c.OrganizationId == id)).OrderBy(h => h.Id)
+                    .Select(h => new { h.Id, h.CameraId, h.OrganizationId, h.CaseReference, h.ReleasedAt }).ToListAsync(),
             };
             return JsonSerializer.Serialize(state);
         });

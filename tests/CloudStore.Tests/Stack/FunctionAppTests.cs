@@ -117,6 +117,8 @@ public sealed class FunctionAppTests : IDisposable
     [InlineData("KeyServer:Url", "http://keyserver.test")]
     [InlineData("Playback:ReadUrlLifetime", "2.00:00:00")]
     [InlineData("Directory:Provider", "oracle")]
+    [InlineData("Retention:MaxSegmentsPerCameraPerRun", "0")]
+    [InlineData("Retention:DeleteBatchSize", "1001")]
     public void ControlPlane_BadSetting_RefusesToStartNamingIt(string key, string value)
     {
         using var factory = new FunctionsFactory().With(key, value);

@@ -1,0 +1,167 @@
+using System.Globalization;
+using CloudStore.Contracts;
+using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Platform;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudStore.ControlPlane.Retention;
+
+/// <summary>
+/// Retention settings and legal holds of the caller's organisation. Every camera is looked up through
+/// <see cref="CallerContext"/>, so another organisation's camera is simply not found.
+/// </summary>
+public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, AuditLog audit, TimeProvider time)
+{
+    /// <summary>Recordings are accepted from 2020 on; a hold before that would hold nothing.</summary>
+    public static readonly DateTimeOffset Earliest = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The longest range one hold covers (ten years, the longest retention).</summary>
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(RetentionRules.MaxDays);
+
+    public static Validation Check(CreateLegalHoldRequest request)
+    {
+        var validation = new Validation().Text(nameof(request.CaseReference), request.CaseReference, LegalHold.CaseReferenceLength);
+        if (!validation.HasErrors && request.CaseReference.Any(c => char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned))
+        {
+            validation.Add(nameof(request.CaseReference), "Printable characters only.");
+        }
+
+        if (request.From < Earliest)
+        {
+            validation.Add(nameof(request.From), "From 2020-01-01 on: no recording is older.");
+        }
+
+        if (request.To <= request.From || request.To - request.From > MaxRange)
+        {
+            validation.Add(nameof(request.To), $"After 'from', at most {RetentionRules.MaxDays} days later.");
+        }
+
+        return validation;
+    }
+
+    public static Validation CheckDays(string field, int? days)
+    {
+        var validation = new Validation();
+        if (days is { } value && !RetentionRules.IsValidDays(value))
+        {
+            validation.Add(field, $"From {RetentionRules.MinDays} to {RetentionRules.MaxDays} days.");
+        }
+
+        return validation;
+    }
+
+    public async Task<CameraRetentionResponse?> SetCameraRetentionAsync(Guid cameraId, int? days, CancellationToken cancellationToken)
+    {
+        if (await caller.CameraAsync(cameraId, cancellationToken) is not { Camera: var camera })
+        {
+            return null;
+        }
+
+        var organizationDefault = await db.Organizations.Where(o => o.Id == camera.OrganizationId).Select(o => o.DefaultRetentionDays).SingleAsync(cancellationToken);
+        if (camera.RetentionDays != days)
+        {
+            var previous = camera.RetentionDays;
+            camera.RetentionDays = days;
+            audit.Add(camera.OrganizationId, caller.Caller.Actor, AuditActions.RetentionChanged, $"camera:{camera.Id}",
+                $"success:{Days(previous)}->{Days(days)}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return new CameraRetentionResponse(camera.Id, camera.RetentionDays, camera.RetentionDays ?? organizationDefault);
+    }
+
+    public async Task<OrganizationRetentionResponse?> SetOrganizationRetentionAsync(int days, CancellationToken cancellationToken)
+    {
+        var who = caller.Caller;
+        var organization = await db.Organizations.SingleOrDefaultAsync(o => o.Id == who.OrganizationId, cancellationToken);
+        if (organization is null)
+        {
+            return null;
+        }
+
+        if (organization.DefaultRetentionDays != days)
+        {
+            var previous = organization.DefaultRetentionDays;
+            organization.DefaultRetentionDays = days;
+            audit.Add(organization.Id, who.Actor, AuditActions.RetentionChanged, $"organization:{organization.Id}", $"success:{previous}->{days}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return new OrganizationRetentionResponse(organization.DefaultRetentionDays);
+    }
+
+    public async Task<LegalHoldResponse?> PlaceAsync(Guid cameraId, CreateLegalHoldRequest request, CancellationToken cancellationToken)
+    {
+        if (await caller.CameraAsync(cameraId, cancellationToken) is not { Camera: var camera })
+        {
+            return null;
+        }
+
+        var who = caller.Caller;
+        var hold = new LegalHold
+        {
+            Id = Guid.NewGuid(),
+            OrganizationId = camera.OrganizationId,
+            CameraId = camera.Id,
+            From = Milliseconds(request.From),
+            To = Milliseconds(request.To),
+            CaseReference = request.CaseReference,
+            CreatedAt = Milliseconds(time.GetUtcNow()),
+            CreatedBy = who.Actor,
+        };
+        db.LegalHolds.Add(hold);
+        audit.Add(camera.OrganizationId, who.Actor, AuditActions.LegalHoldPlaced, $"camera:{camera.Id}", $"success:hold={hold.Id}");
+        await db.SaveChangesAsync(cancellationToken);
+        return ToResponse(hold);
+    }
+
+    /// <returns>The camera's holds, newest first; null when the camera is not the caller's.</returns>
+    public async Task<IReadOnlyList<LegalHoldResponse>?> ListAsync(Guid cameraId, CancellationToken cancellationToken) =>
+        await caller.CameraAsync(cameraId, cancellationToken) is null
+            ? null
+            : (await db.LegalHolds.AsNoTracking().Where(h => h.CameraId == cameraId).OrderByDescending(h => h.CreatedAt).ToListAsync(cancellationToken)).Select(ToResponse).ToList();
+
+    /// <summary>
+    /// Releases a hold; releasing it again changes nothing. The release is one conditional update, so of
+    /// concurrent releases exactly one releases (and is audited). From then on retention applies to its range.
+    /// </summary>
+    public async Task<LegalHoldResponse?> ReleaseAsync(Guid cameraId, Guid holdId, CancellationToken cancellationToken)
+    {
+        if (await caller.CameraAsync(cameraId, cancellationToken) is not { Camera: var camera })
+        {
+            return null;
+        }
+
+        var who = caller.Caller;
+        DateTimeOffset? now = time.GetUtcNow();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var released = await db.LegalHolds.Where(h => h.Id == holdId && h.CameraId == cameraId && h.ReleasedAt == null)
+                .ExecuteUpdateAsync(update => update.SetProperty(h => h.ReleasedAt, now).SetProperty(h => h.ReleasedBy, who.Actor), cancellationToken);
+            if (released == 1)
+            {
+                audit.Add(camera.OrganizationId, who.Actor, AuditActions.LegalHoldReleased, $"camera:{cameraId}", $"success:hold={holdId}");
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return await db.LegalHolds.AsNoTracking().SingleOrDefaultAsync(h => h.Id == holdId && h.CameraId == cameraId, cancellationToken) is { } hold
+            ? ToResponse(hold)
+            : null;
+    }
+
+    /// <summary>The holds of a camera (already resolved for the caller) that overlap a range, for the timeline.</summary>
+    public async Task<IReadOnlyList<LegalHoldResponse>> OverlappingAsync(Guid cameraId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        (await db.LegalHolds.AsNoTracking().Where(h => h.CameraId == cameraId && h.From < to && h.To > from).OrderBy(h => h.From).ToListAsync(cancellationToken))
+            .Select(ToResponse).ToList();
+
+    /// <summary>What the directory stores (Unix milliseconds), so the answer equals what is read back later.</summary>
+    static DateTimeOffset Milliseconds(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
+
+    static string Days(int? days) => days?.ToString(CultureInfo.InvariantCulture) ?? "default";
+
+    static LegalHoldResponse ToResponse(LegalHold h) => new(h.Id, h.CameraId, h.From, h.To, h.CaseReference, h.CreatedAt, h.CreatedBy, h.ReleasedAt, h.ReleasedBy);
+}
