@@ -31,6 +31,18 @@ public static class DirectorySchema
                 CREATE UNIQUE INDEX IF NOT EXISTS IX_Notifications_OrganizationId_Kind_Key ON Notifications (OrganizationId, Kind, Key);
                 """,
                 cancellationToken);
+
+            // Directories made before authenticator codes were single-use, and before two-step verification was
+            // required for every role (migrations replace this when PostgreSQL arrives).
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TABLE IF NOT EXISTS UsedTotpSteps (
+                    UserId TEXT NOT NULL CONSTRAINT PK_UsedTotpSteps PRIMARY KEY
+                        CONSTRAINT FK_UsedTotpSteps_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
+                    LastStep INTEGER NOT NULL);
+                UPDATE Organizations SET RequireTwoFactorForAll = 1 WHERE RequireTwoFactorForAll = 0;
+                """,
+                cancellationToken);
         }
     }
 }

@@ -42,4 +42,12 @@ public sealed class UserFunctions(OperationTable operations)
     [Function(nameof(MeRecoveryCodes))]
     public IResult MeRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/recovery-codes")] HttpRequest request) =>
         operations.Result(nameof(MeRecoveryCodes));
+
+    [Function(nameof(MeChangePassword))]
+    public IResult MeChangePassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/password")] HttpRequest request) =>
+        operations.Result(nameof(MeChangePassword));
+
+    [Function(nameof(MeResetTwoFactor))]
+    public IResult MeResetTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/two-factor/reset")] HttpRequest request) =>
+        operations.Result(nameof(MeResetTwoFactor));
 }
