@@ -35,6 +35,9 @@ public static class AuditActions
     public const string RecoveryCodesRegenerated = "auth.recovery-codes-regenerated";
     public const string PasswordChanged = "auth.password-changed";
     public const string UserCreated = "user.created";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string UserDeleted = "user.deleted";
     public const string RoleChanged = "user.role-changed";
     public const string OrganizationCreated = "organization.created";
     public const string OrganizationPolicyChanged = "organization.policy-changed";

@@ -66,6 +66,13 @@ public sealed class SignInService(
             return await FailAsync(user, client, $"user:{user.Id}", "locked-out", cancellationToken);
         }
 
+        if (user.DisabledAt is not null)
+        {
+            // Answered like a wrong password: the client learns nothing; the audit log says why.
+            users.PasswordHasher.VerifyHashedPassword(null!, DecoyHash, password);
+            return await FailAsync(user, client, $"user:{user.Id}", "disabled", cancellationToken);
+        }
+
         if (!await users.CheckPasswordAsync(user, password))
         {
             await db.WithRetryAsync(user, () => users.AccessFailedAsync(user), cancellationToken);
@@ -162,9 +169,9 @@ public sealed class SignInService(
         }
 
         var user = await users.FindByIdAsync(challenge.UserId.ToString());
-        if (user is null || await users.IsLockedOutAsync(user))
+        if (user is null || user.DisabledAt is not null || await users.IsLockedOutAsync(user))
         {
-            await FailAsync(user, client, $"user:{challenge.UserId}", "locked-out", cancellationToken);
+            await FailAsync(user, client, $"user:{challenge.UserId}", user?.DisabledAt is null ? "locked-out" : "disabled", cancellationToken);
             return (null, null, false);
         }
 

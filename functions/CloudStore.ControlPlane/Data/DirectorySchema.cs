@@ -43,6 +43,23 @@ public static class DirectorySchema
                 UPDATE Organizations SET RequireTwoFactorForAll = 1 WHERE RequireTwoFactorForAll = 0;
                 """,
                 cancellationToken);
+
+            // Directories made before users could be disabled (migrations replace this).
+            await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
+        }
+    }
+
+    /// <summary>SQLite has no ADD COLUMN IF NOT EXISTS: ask pragma_table_info first. Names are constants of this class, never input.</summary>
+    static async Task AddColumnIfMissingAsync(DirectoryDbContext db, string table, string column, string definition, CancellationToken cancellationToken)
+    {
+        var present = await db.Database
+            .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM pragma_table_info({table}) WHERE name = {column}")
+            .SingleAsync(cancellationToken);
+        if (present == 0)
+        {
+#pragma warning disable EF1002 // Identifiers cannot be parameters; both come from constants above.
+            await db.Database.ExecuteSqlRawAsync($"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" {definition}", cancellationToken);
+#pragma warning restore EF1002
         }
     }
 }

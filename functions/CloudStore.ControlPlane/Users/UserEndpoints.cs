@@ -19,6 +19,9 @@ public static class UserEndpoints
         users.MapPost("/", Create).WithName("CreateUser").WithSummary("Create a user with a role and an initial password.");
         users.MapGet("/{id:guid}", Get).WithName("GetUser");
         users.MapPut("/{id:guid}/role", ChangeRole).WithName("ChangeUserRole").WithSummary("Change a user's role; ends the user's sessions.");
+        users.MapPost("/{id:guid}/disable", Disable).WithName("DisableUser").WithSummary("Disable a user: no sign-in, sessions end at once.");
+        users.MapPost("/{id:guid}/enable", Enable).WithName("EnableUser").WithSummary("Re-enable a disabled user.");
+        users.MapDelete("/{id:guid}", Delete).WithName("DeleteUser").WithSummary("Delete a user; sessions end at once, the audit log keeps their id.");
         users.MapPost("/{id:guid}/two-factor/reset", ResetTwoFactor).WithName("ResetUserTwoFactor").WithSummary("Remove a user's authenticator and recovery codes (lost phone); the user enrols again at next sign-in.");
 
         var me = app.MapGroup("/api/me").WithTags("My account").RequireAuthorization(Policies.Member);
@@ -123,6 +126,30 @@ public static class UserEndpoints
 
         return TypedResults.Ok(ToResponse(user, time));
     }
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Disable(Guid id, HttpContext context, UserLifecycle lifecycle, TimeProvider time, CancellationToken cancellationToken) =>
+        MapLifecycle(await lifecycle.SetDisabledAsync(Caller.From(context.User), id, disabled: true, cancellationToken), time, "disable");
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Enable(Guid id, HttpContext context, UserLifecycle lifecycle, TimeProvider time, CancellationToken cancellationToken) =>
+        MapLifecycle(await lifecycle.SetDisabledAsync(Caller.From(context.User), id, disabled: false, cancellationToken), time, "enable");
+
+    static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext context, UserLifecycle lifecycle, CancellationToken cancellationToken) =>
+        await lifecycle.DeleteAsync(Caller.From(context.User), id, cancellationToken) switch
+        {
+            LifecycleOutcome.Done => TypedResults.NoContent(),
+            LifecycleOutcome.Self => SelfRefused("delete"),
+            _ => Problems.NotFound("user"),
+        };
+
+    static Results<Ok<UserResponse>, ProblemHttpResult> MapLifecycle((LifecycleOutcome Outcome, CloudStoreUser? User) result, TimeProvider time, string verb) => result.Outcome switch
+    {
+        LifecycleOutcome.Done => TypedResults.Ok(ToResponse(result.User!, time)),
+        LifecycleOutcome.Self => SelfRefused(verb),
+        _ => Problems.NotFound("user"),
+    };
+
+    static ProblemHttpResult SelfRefused(string verb) =>
+        Problems.Conflict($"Administrators cannot {verb} their own account", "Ask another administrator, so the organisation always keeps one.");
 
     static async Task<Results<NoContent, ProblemHttpResult>> ResetTwoFactor(
         Guid id, HttpContext context, DirectoryDbContext db, UserManager<CloudStoreUser> users, RefreshTokens sessions, AuditLog audit, CancellationToken cancellationToken)
@@ -286,5 +313,5 @@ public static class UserEndpoints
     }
 
     static UserResponse ToResponse(CloudStoreUser u, TimeProvider time) =>
-        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt);
+        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt, u.DisabledAt is not null);
 }
