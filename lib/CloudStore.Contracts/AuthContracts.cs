@@ -33,6 +33,12 @@ public sealed record AuthenticatorSetupResponse(string SharedKey, string OtpAuth
 
 public sealed record RecoveryCodesResponse(IReadOnlyList<string> RecoveryCodes);
 
+/// <summary>A fresh second factor for a sensitive action: the authenticator's current code (accepted once, like at sign-in).</summary>
+public sealed record SecondFactorRequest(string Code);
+
+/// <summary>Change one's own password: the current one and a fresh authenticator code prove it is the account's owner.</summary>
+public sealed record ChangePasswordRequest(string CurrentPassword, string NewPassword, string Code);
+
 /// <summary>OAuth 2.0 style token response (RFC 6749 §5.1 names).</summary>
 public sealed record TokenResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,

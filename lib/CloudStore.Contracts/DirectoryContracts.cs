@@ -7,7 +7,7 @@ public sealed record OrganizationPolicyRequest(bool RequireTwoFactorForAll);
 
 public sealed record CreateUserRequest(string Email, string Role, string Password);
 
-public sealed record UserResponse(Guid Id, string Email, string Role, bool TwoFactorEnabled, bool LockedOut, DateTimeOffset CreatedAt);
+public sealed record UserResponse(Guid Id, string Email, string Role, bool TwoFactorEnabled, bool LockedOut, DateTimeOffset CreatedAt, bool Disabled = false);
 
 public sealed record ChangeRoleRequest(string Role);
 

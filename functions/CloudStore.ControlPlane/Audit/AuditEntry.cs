@@ -33,7 +33,11 @@ public static class AuditActions
     public const string TwoFactorEnrolled = "auth.2fa-enrolled";
     public const string TwoFactorReset = "auth.2fa-reset";
     public const string RecoveryCodesRegenerated = "auth.recovery-codes-regenerated";
+    public const string PasswordChanged = "auth.password-changed";
     public const string UserCreated = "user.created";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string UserDeleted = "user.deleted";
     public const string RoleChanged = "user.role-changed";
     public const string OrganizationCreated = "organization.created";
     public const string OrganizationPolicyChanged = "organization.policy-changed";

@@ -46,6 +46,8 @@ public static class AuthServices
         services.AddScoped<RefreshTokens>();
         services.AddScoped<Authenticator>();
         services.AddScoped<SignInService>();
+        services.AddScoped<MyAccount>();
+        services.AddScoped<UserLifecycle>();
 
         // Read here, not through IOptions: the external issuers decide which authentication schemes exist and the
         // lockout rule configures Identity, both at registration. The same section is validated on start above.

@@ -60,7 +60,7 @@ public sealed class RefreshTokens(
             return null;
         }
 
-        if (user is null || await users.IsLockedOutAsync(user))
+        if (user is null || user.DisabledAt is not null || await users.IsLockedOutAsync(user))
         {
             return null;
         }

@@ -41,7 +41,6 @@ public sealed class SignInService(
     IOptions<AuthOptions> options,
     TimeProvider time)
 {
-    static readonly string[] PasswordOnly = ["pwd"];
     static readonly string[] PasswordAndOtp = ["pwd", "otp", "mfa"];
 
     // Hashing a password for an unknown account keeps its answer as slow as a known one's.
@@ -67,19 +66,20 @@ public sealed class SignInService(
             return await FailAsync(user, client, $"user:{user.Id}", "locked-out", cancellationToken);
         }
 
+        if (user.DisabledAt is not null)
+        {
+            // Answered like a wrong password: the client learns nothing; the audit log says why.
+            users.PasswordHasher.VerifyHashedPassword(null!, DecoyHash, password);
+            return await FailAsync(user, client, $"user:{user.Id}", "disabled", cancellationToken);
+        }
+
         if (!await users.CheckPasswordAsync(user, password))
         {
-            await users.AccessFailedAsync(user);
+            await db.WithRetryAsync(user, () => users.AccessFailedAsync(user), cancellationToken);
             return await FailAsync(user, client, $"user:{user.Id}", "wrong-password", cancellationToken);
         }
 
-        var organization = await db.Organizations.SingleAsync(o => o.Id == user.OrganizationId, cancellationToken);
-        var required = user.Role == Roles.Administrator || organization.RequireTwoFactorForAll;
-        if (!user.TwoFactorEnabled && !required)
-        {
-            return await SucceedAsync(user, PasswordOnly, recoveryCodes: null, cancellationToken);
-        }
-
+        // Two-step verification is required for every role: a password alone never yields a token.
         var secret = Secrets.NewToken();
         db.SignInChallenges.Add(new SignInChallenge
         {
@@ -110,7 +110,7 @@ public sealed class SignInService(
 
         var accepted = request.RecoveryCode is { Length: > 0 } recovery
             ? (await users.RedeemTwoFactorRecoveryCodeAsync(user, recovery)).Succeeded
-            : await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, request.Code ?? string.Empty);
+            : await authenticator.VerifyOnceAsync(user, request.Code ?? string.Empty, cancellationToken);
         if (!accepted)
         {
             return await FailChallengeAsync(challenge, user, client, "wrong-second-factor", cancellationToken);
@@ -124,7 +124,7 @@ public sealed class SignInService(
     public async Task<AuthenticatorSetupResponse?> BeginEnrolmentAsync(string challengeSecret, string client, CancellationToken cancellationToken)
     {
         var (challenge, user, _) = await OpenChallengeAsync(challengeSecret, client, enrolment: true, cancellationToken);
-        return challenge is null || user is null ? null : await authenticator.BeginAsync(user);
+        return challenge is null || user is null ? null : await authenticator.BeginAsync(user, cancellationToken);
     }
 
     /// <summary>Confirms enrolment with a first code; signs the user in and returns their recovery codes, shown once.</summary>
@@ -169,9 +169,9 @@ public sealed class SignInService(
         }
 
         var user = await users.FindByIdAsync(challenge.UserId.ToString());
-        if (user is null || await users.IsLockedOutAsync(user))
+        if (user is null || user.DisabledAt is not null || await users.IsLockedOutAsync(user))
         {
-            await FailAsync(user, client, $"user:{challenge.UserId}", "locked-out", cancellationToken);
+            await FailAsync(user, client, $"user:{challenge.UserId}", user?.DisabledAt is null ? "locked-out" : "disabled", cancellationToken);
             return (null, null, false);
         }
 
@@ -181,7 +181,7 @@ public sealed class SignInService(
     async Task<SignInResult> FailChallengeAsync(SignInChallenge challenge, CloudStoreUser user, string client, string reason, CancellationToken cancellationToken)
     {
         challenge.FailedAttempts++;
-        await users.AccessFailedAsync(user);
+        await db.WithRetryAsync(user, () => users.AccessFailedAsync(user), cancellationToken);
         return await FailAsync(user, client, $"user:{user.Id}", reason, cancellationToken);
     }
 
@@ -194,7 +194,7 @@ public sealed class SignInService(
 
     async Task<SignInResult> SucceedAsync(CloudStoreUser user, string[] methods, IReadOnlyList<string>? recoveryCodes, CancellationToken cancellationToken)
     {
-        await users.ResetAccessFailedCountAsync(user);
+        await db.WithRetryAsync(user, () => users.ResetAccessFailedCountAsync(user), cancellationToken);
         var tokens = sessions.StartSession(user, methods);
         audit.Add(user.OrganizationId, $"user:{user.Id}", AuditActions.SignIn, $"user:{user.Id}", AuditLog.Success);
         await db.SaveChangesAsync(cancellationToken);

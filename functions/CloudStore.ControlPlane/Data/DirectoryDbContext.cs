@@ -30,6 +30,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
     public DbSet<SignInChallenge> SignInChallenges => Set<SignInChallenge>();
 
+    public DbSet<UsedTotpStep> UsedTotpSteps => Set<UsedTotpStep>();
+
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
@@ -92,6 +94,12 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
         builder.Entity<SignInChallenge>(challenge => challenge.HasIndex(c => c.TokenHash).IsUnique());
 
+        builder.Entity<UsedTotpStep>(used =>
+        {
+            used.HasKey(u => u.UserId);
+            used.HasOne<CloudStoreUser>().WithOne().HasForeignKey<UsedTotpStep>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
         builder.Entity<Notification>(notification =>
         {
             notification.HasIndex(n => new { n.OrganizationId, n.Kind, n.Key }).IsUnique();
@@ -135,6 +143,23 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             entry.Property(e => e.Outcome).HasMaxLength(100);
         });
     }
+}
+
+/// <summary>Directory statements EF cannot express, kept here so database-specific SQL stays in the data layer.</summary>
+public static class DirectoryStatements
+{
+    /// <summary>
+    /// Records <paramref name="step"/> as the user's last used authenticator step if it is later than the one stored, in one
+    /// statement (an upsert with a condition; the same text runs on SQLite and PostgreSQL), so of parallel requests with the
+    /// same code exactly one gets true.
+    /// </summary>
+    public static async Task<bool> ClaimTotpStepAsync(this DirectoryDbContext db, Guid userId, long step, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO UsedTotpSteps (UserId, LastStep) VALUES ({userId}, {step})
+            ON CONFLICT (UserId) DO UPDATE SET LastStep = excluded.LastStep WHERE UsedTotpSteps.LastStep < excluded.LastStep
+            """,
+            cancellationToken) == 1;
 }
 
 /// <summary>Times as Unix milliseconds: SQLite cannot compare DateTimeOffset in queries, and milliseconds compare and sort everywhere.</summary>

@@ -65,6 +65,21 @@ public static class DirectorySchema
                 cancellationToken);
             await AddColumnIfMissingAsync(db, "Cameras", "RetentionDays", "INTEGER NULL", cancellationToken);
             await AddColumnIfMissingAsync(db, "Organizations", "DefaultRetentionDays", $"INTEGER NOT NULL DEFAULT {Retention.RetentionRules.DefaultDays}", cancellationToken);
+
+            // Directories made before authenticator codes were single-use, and before two-step verification was
+            // required for every role (migrations replace this when PostgreSQL arrives).
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TABLE IF NOT EXISTS UsedTotpSteps (
+                    UserId TEXT NOT NULL CONSTRAINT PK_UsedTotpSteps PRIMARY KEY
+                        CONSTRAINT FK_UsedTotpSteps_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
+                    LastStep INTEGER NOT NULL);
+                UPDATE Organizations SET RequireTwoFactorForAll = 1 WHERE RequireTwoFactorForAll = 0;
+                """,
+                cancellationToken);
+
+            // Directories made before users could be disabled (migrations replace this).
+            await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
         }
     }
 

@@ -9,8 +9,11 @@ public sealed class Organization
 
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>Whether operators and viewers must also use two-step verification; administrators always must.</summary>
-    public bool RequireTwoFactorForAll { get; set; }
+    /// <summary>
+    /// Two-step verification for every role. Always true: the product is secure by default and the policy may not be
+    /// switched off (kept as a column and in the API so that a client asking to turn it off gets a clear refusal).
+    /// </summary>
+    public bool RequireTwoFactorForAll { get; set; } = true;
 
     /// <summary>Where the organisation's recordings, index rows and keys live; chosen once by an administrator.</summary>
     public string? HomeRegion { get; set; }

@@ -19,7 +19,7 @@ public static class OrganizationEndpoints
         var organization = app.MapGroup("/api/organization").WithTags("Organization");
         organization.MapGet("/", Get).WithName("GetOrganization").RequireAuthorization(Policies.Member).WithSummary("The caller's organisation.");
         organization.MapPut("/policy", SetPolicy).WithName("SetOrganizationPolicy").RequireAuthorization(Policies.Administrator)
-            .WithSummary("Whether operators and viewers must also use two-step verification.");
+            .WithSummary("Two-step verification for every role: it can only be on; asking to switch it off is refused with 409.");
         organization.MapPut("/region", SetHomeRegion).WithName("SetOrganizationRegion").RequireAuthorization(Policies.Administrator)
             .WithSummary("Choose the region where recordings are stored (once).");
         return app;
@@ -42,11 +42,20 @@ public static class OrganizationEndpoints
             return Problems.NotFound("organization");
         }
 
-        if (organization.RequireTwoFactorForAll != request.RequireTwoFactorForAll)
+        if (!request.RequireTwoFactorForAll)
         {
-            organization.RequireTwoFactorForAll = request.RequireTwoFactorForAll;
             audit.Add(caller.OrganizationId, caller.Actor, AuditActions.OrganizationPolicyChanged, $"organization:{organization.Id}",
-                $"success:require-2fa-for-all={request.RequireTwoFactorForAll.ToString().ToLowerInvariant()}");
+                AuditLog.Failure("two-step-verification-cannot-be-switched-off"));
+            await db.SaveChangesAsync(cancellationToken);
+            return Problems.Conflict(
+                "Two-step verification cannot be switched off",
+                "Every administrator, operator and viewer signs in with a password and an authenticator code; no organisation may relax this.");
+        }
+
+        if (!organization.RequireTwoFactorForAll)
+        {
+            organization.RequireTwoFactorForAll = true;
+            audit.Add(caller.OrganizationId, caller.Actor, AuditActions.OrganizationPolicyChanged, $"organization:{organization.Id}", "success:require-2fa-for-all=true");
             await db.SaveChangesAsync(cancellationToken);
         }
 

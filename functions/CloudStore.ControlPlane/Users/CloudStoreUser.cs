@@ -11,4 +11,7 @@ public sealed class CloudStoreUser : IdentityUser<Guid>
     public required string Role { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When an administrator disabled the account; a disabled user cannot sign in or refresh a session.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
 }

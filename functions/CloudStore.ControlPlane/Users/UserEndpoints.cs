@@ -19,13 +19,18 @@ public static class UserEndpoints
         users.MapPost("/", Create).WithName("CreateUser").WithSummary("Create a user with a role and an initial password.");
         users.MapGet("/{id:guid}", Get).WithName("GetUser");
         users.MapPut("/{id:guid}/role", ChangeRole).WithName("ChangeUserRole").WithSummary("Change a user's role; ends the user's sessions.");
+        users.MapPost("/{id:guid}/disable", Disable).WithName("DisableUser").WithSummary("Disable a user: no sign-in, sessions end at once.");
+        users.MapPost("/{id:guid}/enable", Enable).WithName("EnableUser").WithSummary("Re-enable a disabled user.");
+        users.MapDelete("/{id:guid}", Delete).WithName("DeleteUser").WithSummary("Delete a user; sessions end at once, the audit log keeps their id.");
         users.MapPost("/{id:guid}/two-factor/reset", ResetTwoFactor).WithName("ResetUserTwoFactor").WithSummary("Remove a user's authenticator and recovery codes (lost phone); the user enrols again at next sign-in.");
 
         var me = app.MapGroup("/api/me").WithTags("My account").RequireAuthorization(Policies.Member);
         me.MapGet("/", Me).WithName("GetMe");
         me.MapPost("/authenticator/setup", BeginAuthenticator).WithName("MeAuthenticatorSetup").WithSummary("A new authenticator secret, for a user who has none.");
         me.MapPost("/authenticator/confirm", ConfirmAuthenticator).WithName("MeAuthenticatorConfirm").WithSummary("Turn on two-step verification with a first code; returns recovery codes once.");
-        me.MapPost("/recovery-codes", NewRecoveryCodes).WithName("MeRecoveryCodes").WithSummary("Replace the recovery codes; the old ones stop working.");
+        me.MapPost("/recovery-codes", NewRecoveryCodes).WithName("MeRecoveryCodes").WithSummary("Replace the recovery codes (needs the authenticator's current code); the old ones stop working.");
+        me.MapPost("/password", ChangePassword).WithName("MeChangePassword").WithSummary("Change one's own password (needs the current one and the authenticator's current code); ends every session.");
+        me.MapPost("/two-factor/reset", ResetOwnTwoFactor).WithName("MeResetTwoFactor").WithSummary("Remove one's own authenticator (needs its current code); ends every session, the next sign-in enrols again.");
         return app;
     }
 
@@ -122,6 +127,30 @@ public static class UserEndpoints
         return TypedResults.Ok(ToResponse(user, time));
     }
 
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Disable(Guid id, HttpContext context, UserLifecycle lifecycle, TimeProvider time, CancellationToken cancellationToken) =>
+        MapLifecycle(await lifecycle.SetDisabledAsync(Caller.From(context.User), id, disabled: true, cancellationToken), time, "disable");
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Enable(Guid id, HttpContext context, UserLifecycle lifecycle, TimeProvider time, CancellationToken cancellationToken) =>
+        MapLifecycle(await lifecycle.SetDisabledAsync(Caller.From(context.User), id, disabled: false, cancellationToken), time, "enable");
+
+    static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext context, UserLifecycle lifecycle, CancellationToken cancellationToken) =>
+        await lifecycle.DeleteAsync(Caller.From(context.User), id, cancellationToken) switch
+        {
+            LifecycleOutcome.Done => TypedResults.NoContent(),
+            LifecycleOutcome.Self => SelfRefused("delete"),
+            _ => Problems.NotFound("user"),
+        };
+
+    static Results<Ok<UserResponse>, ProblemHttpResult> MapLifecycle((LifecycleOutcome Outcome, CloudStoreUser? User) result, TimeProvider time, string verb) => result.Outcome switch
+    {
+        LifecycleOutcome.Done => TypedResults.Ok(ToResponse(result.User!, time)),
+        LifecycleOutcome.Self => SelfRefused(verb),
+        _ => Problems.NotFound("user"),
+    };
+
+    static ProblemHttpResult SelfRefused(string verb) =>
+        Problems.Conflict($"Administrators cannot {verb} their own account", "Ask another administrator, so the organisation always keeps one.");
+
     static async Task<Results<NoContent, ProblemHttpResult>> ResetTwoFactor(
         Guid id, HttpContext context, DirectoryDbContext db, UserManager<CloudStoreUser> users, RefreshTokens sessions, AuditLog audit, CancellationToken cancellationToken)
     {
@@ -167,7 +196,7 @@ public static class UserEndpoints
             return Problems.Conflict("Two-step verification is already on", "To move to a new authenticator, ask an administrator to reset it.");
         }
 
-        return TypedResults.Ok(await authenticator.BeginAsync(user));
+        return TypedResults.Ok(await authenticator.BeginAsync(user, cancellationToken));
     }
 
     static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> ConfirmAuthenticator(
@@ -200,19 +229,64 @@ public static class UserEndpoints
         return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 
-    static async Task<Results<Ok<RecoveryCodesResponse>, ProblemHttpResult>> NewRecoveryCodes(
-        HttpContext context, DirectoryDbContext db, UserManager<CloudStoreUser> users, AuditLog audit, CancellationToken cancellationToken)
+    static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> NewRecoveryCodes(
+        SecondFactorRequest request, HttpContext context, DirectoryDbContext db, MyAccount account, CancellationToken cancellationToken)
     {
-        var user = await CurrentUserAsync(context, db, cancellationToken);
-        if (user is null || !user.TwoFactorEnabled)
+        var validation = new Validation().Text(nameof(request.Code), request.Code, 16);
+        if (validation.HasErrors)
         {
-            return Problems.Conflict("Two-step verification is not on");
+            return validation.Problem();
         }
 
-        var codes = await users.GenerateNewTwoFactorRecoveryCodesAsync(user, Authenticator.RecoveryCodeCount);
-        await audit.WriteAsync(user.OrganizationId, $"user:{user.Id}", AuditActions.RecoveryCodesRegenerated, $"user:{user.Id}", AuditLog.Success, cancellationToken);
-        return TypedResults.Ok(new RecoveryCodesResponse([.. codes ?? []]));
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        return user is null
+            ? Problems.Conflict("Two-step verification is not on")
+            : MapAccount(await account.NewRecoveryCodesAsync(user, request.Code, cancellationToken), r => TypedResults.Ok(new RecoveryCodesResponse(r.RecoveryCodes!)));
     }
+
+    static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
+        ChangePasswordRequest request, HttpContext context, DirectoryDbContext db, MyAccount account, CancellationToken cancellationToken)
+    {
+        var validation = new Validation()
+            .Text(nameof(request.CurrentPassword), request.CurrentPassword, Limits.PasswordMaxLength)
+            .Text(nameof(request.NewPassword), request.NewPassword, Limits.PasswordMaxLength)
+            .Text(nameof(request.Code), request.Code, 16);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        if (user is null)
+        {
+            return Problems.Conflict("No directory account", "Accounts signed in through single sign-on change their password at their identity provider.");
+        }
+
+        var result = await account.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword, request.Code, cancellationToken);
+        return result.PasswordErrors is { } errors ? IdentityProblem(errors) : MapAccount(result, _ => TypedResults.NoContent());
+    }
+
+    static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ResetOwnTwoFactor(
+        SecondFactorRequest request, HttpContext context, DirectoryDbContext db, MyAccount account, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text(nameof(request.Code), request.Code, 16);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        var user = await CurrentUserAsync(context, db, cancellationToken);
+        return user is null
+            ? Problems.Conflict("Two-step verification is not on")
+            : MapAccount(await account.ResetTwoFactorAsync(user, request.Code, cancellationToken), _ => TypedResults.NoContent());
+    }
+
+    static Results<T, ValidationProblem, ProblemHttpResult> MapAccount<T>(AccountResult result, Func<AccountResult, T> done) where T : IResult => result.Outcome switch
+    {
+        AccountOutcome.Done => done(result),
+        AccountOutcome.NoSecondFactor => Problems.Conflict("Two-step verification is not on", "This action needs a code from the account's authenticator."),
+        _ => Problems.Forbidden("Not confirmed", "The current password or the authenticator code was not accepted; wait for the next code and try again."),
+    };
 
     static Task<CloudStoreUser?> FindAsync(DirectoryDbContext db, Caller caller, Guid id, CancellationToken cancellationToken) =>
         db.Users.SingleOrDefaultAsync(u => u.Id == id && u.OrganizationId == caller.OrganizationId, cancellationToken);
@@ -239,5 +313,5 @@ public static class UserEndpoints
     }
 
     static UserResponse ToResponse(CloudStoreUser u, TimeProvider time) =>
-        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt);
+        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt, u.DisabledAt is not null);
 }

@@ -23,6 +23,18 @@ public sealed class UserFunctions(OperationTable operations)
     public IResult ChangeUserRole([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "users/{id:guid}/role")] HttpRequest request) =>
         operations.Result(nameof(ChangeUserRole));
 
+    [Function(nameof(DisableUser))]
+    public IResult DisableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/disable")] HttpRequest request) =>
+        operations.Result(nameof(DisableUser));
+
+    [Function(nameof(EnableUser))]
+    public IResult EnableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/enable")] HttpRequest request) =>
+        operations.Result(nameof(EnableUser));
+
+    [Function(nameof(DeleteUser))]
+    public IResult DeleteUser([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "users/{id:guid}")] HttpRequest request) =>
+        operations.Result(nameof(DeleteUser));
+
     [Function(nameof(ResetUserTwoFactor))]
     public IResult ResetUserTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/two-factor/reset")] HttpRequest request) =>
         operations.Result(nameof(ResetUserTwoFactor));
@@ -42,4 +54,12 @@ public sealed class UserFunctions(OperationTable operations)
     [Function(nameof(MeRecoveryCodes))]
     public IResult MeRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/recovery-codes")] HttpRequest request) =>
         operations.Result(nameof(MeRecoveryCodes));
+
+    [Function(nameof(MeChangePassword))]
+    public IResult MeChangePassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/password")] HttpRequest request) =>
+        operations.Result(nameof(MeChangePassword));
+
+    [Function(nameof(MeResetTwoFactor))]
+    public IResult MeResetTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/two-factor/reset")] HttpRequest request) =>
+        operations.Result(nameof(MeResetTwoFactor));
 }

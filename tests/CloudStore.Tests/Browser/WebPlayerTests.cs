@@ -130,7 +130,6 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     public async Task NewOperator_EnrolsAnAuthenticatorWithTheQrCode_GetsRecoveryCodes_AndSignsOut()
     {
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
-        (await tenant.Administrator.PutAsJsonAsync("/api/organization/policy", new OrganizationPolicyRequest(RequireTwoFactorForAll: true))).EnsureSuccessStatusCode();
         var user = new TestUser(Guid.Empty, $"operator-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), Roles.Operator);
         (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, user.Role, user.Password))).EnsureSuccessStatusCode();
         await using var context = await browser.Browser.NewContextAsync();

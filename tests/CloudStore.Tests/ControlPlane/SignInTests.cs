@@ -123,22 +123,22 @@ public sealed class SignInTests(FunctionsFactory factory) : IClassFixture<Functi
         Assert.Equal(HttpStatusCode.Unauthorized, wrongConfirm.StatusCode);
     }
 
-    [Fact]
-    public async Task SignIn_OperatorWithoutOrganisationPolicy_PasswordSuffices_WithPolicy_MustEnrol()
+    [Theory]
+    [InlineData(Roles.Operator)]
+    [InlineData(Roles.Viewer)]
+    public async Task SignIn_NewOperatorOrViewer_MustEnrolAuthenticatorBeforeAnyToken(string role)
     {
         var tenant = await TestTenant.CreateAsync(factory);
-        var operatorUser = await tenant.AddUserAsync(Roles.Operator, signIn: false);
+        var user = await tenant.AddUserAsync(role, signIn: false);
         using var client = factory.NewClient();
 
-        var before = await (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(operatorUser.Email, operatorUser.Password))).Content.ReadFromJsonAsync<SignInResponse>();
-        using var admin = tenant.Client(tenant.Administrator);
-        (await admin.PutAsJsonAsync("/api/organization/policy", new OrganizationPolicyRequest(RequireTwoFactorForAll: true))).EnsureSuccessStatusCode();
-        var after = await (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(operatorUser.Email, operatorUser.Password))).Content.ReadFromJsonAsync<SignInResponse>();
+        var first = await (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(user.Email, user.Password))).Content.ReadFromJsonAsync<SignInResponse>();
+        using var withChallenge = factory.ClientWithToken(first!.Challenge!);
+        using var attempt = await withChallenge.GetAsync("/api/me");
 
-        Assert.Equal(SignInResponse.SignedIn, before!.Status);
-        Assert.NotNull(before.Tokens);
-        Assert.Equal(SignInResponse.AuthenticatorEnrolmentRequired, after!.Status);
-        Assert.Null(after.Tokens);
+        Assert.Equal(SignInResponse.AuthenticatorEnrolmentRequired, first.Status);
+        Assert.Null(first.Tokens);
+        Assert.Equal(HttpStatusCode.Unauthorized, attempt.StatusCode);
     }
 
     [Fact]
@@ -161,10 +161,9 @@ public sealed class SignInTests(FunctionsFactory factory) : IClassFixture<Functi
         var tenant = await TestTenant.CreateAsync(factory);
         using var client = factory.NewClient();
         var challenge = await PasswordStepAsync(client, tenant.Administrator);
-        var code = Totp.Code(tenant.Administrator.AuthenticatorKey!, factory.Clock.GetUtcNow());
 
-        using var first = await client.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(challenge, code, null));
-        using var again = await client.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(challenge, code, null));
+        using var first = await client.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(challenge, await tenant.Administrator.NextCodeAsync(factory.Clock), null));
+        using var again = await client.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(challenge, await tenant.Administrator.NextCodeAsync(factory.Clock), null));
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);

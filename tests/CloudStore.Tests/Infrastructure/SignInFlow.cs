@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using CloudStore.LocalStack;
 using CloudStore.Contracts;
 using Xunit;
 
@@ -17,13 +16,14 @@ public static class SignInFlow
             case SignInResponse.AuthenticatorEnrolmentRequired:
                 var setup = await PostAsync<AuthenticatorSetupResponse>(client, "/api/auth/authenticator/setup", new ChallengeRequest(response.Challenge!));
                 user.AuthenticatorKey = setup.SharedKey;
+                user.LastTotpStep = null;
                 response = await PostAsync<SignInResponse>(client, "/api/auth/authenticator/confirm",
-                    new AuthenticatorConfirmRequest(response.Challenge, Totp.Code(setup.SharedKey, clock.GetUtcNow())));
+                    new AuthenticatorConfirmRequest(response.Challenge, await user.NextCodeAsync(clock)));
                 user.RecoveryCodes = response.RecoveryCodes ?? [];
                 break;
             case SignInResponse.TwoFactorRequired:
                 response = await PostAsync<SignInResponse>(client, "/api/auth/two-factor",
-                    new TwoFactorRequest(response.Challenge!, Totp.Code(user.AuthenticatorKey!, clock.GetUtcNow()), null));
+                    new TwoFactorRequest(response.Challenge!, await user.NextCodeAsync(clock), null));
                 break;
         }
 

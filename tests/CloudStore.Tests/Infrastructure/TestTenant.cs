@@ -4,6 +4,7 @@ using CloudStore.Contracts;
 using CloudStore.Device;
 using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Organizations;
+using CloudStore.LocalStack;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -24,6 +25,32 @@ public sealed class TestUser(Guid id, string email, string password, string role
     public string? AuthenticatorKey { get; set; }
 
     public IReadOnlyList<string> RecoveryCodes { get; set; } = [];
+
+    /// <summary>The time step of the last code this person's authenticator gave the server: a code is accepted once.</summary>
+    public long? LastTotpStep { get; set; }
+
+    /// <summary>
+    /// The code a person would type now: the current one, or, when that one was already used, the next step's (the server
+    /// accepts one step of drift); when that is used too, waits for the next step as a person waits for a new code
+    /// (in real time even with a test clock: token validation reads the real clock, so moving it would break tokens).
+    /// The step is recorded as used: call this only for a code that is sent.
+    /// </summary>
+    public async Task<string> NextCodeAsync(TimeProvider clock)
+    {
+        while (true)
+        {
+            var now = clock.GetUtcNow();
+            var current = now.ToUnixTimeSeconds() / 30;
+            var step = Math.Max(current, (LastTotpStep ?? long.MinValue) + 1);
+            if (step <= current + 1)
+            {
+                LastTotpStep = step;
+                return Totp.Code(AuthenticatorKey!, DateTimeOffset.FromUnixTimeSeconds(step * 30));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(30 - (now.ToUnixTimeSeconds() % 30)) + TimeSpan.FromMilliseconds(100));
+        }
+    }
 
     public TokenResponse? Tokens { get; set; }
 }
