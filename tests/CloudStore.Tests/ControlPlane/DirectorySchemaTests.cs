@@ -25,7 +25,7 @@ public sealed class DirectorySchemaTests
                     """
                     DROP TABLE UsedTotpSteps;
                     ALTER TABLE AspNetUsers DROP COLUMN DisabledAt;
-                    INSERT INTO Organizations (Id, Name, CreatedAt, RequireTwoFactorForAll, SubscriptionEndsAt) VALUES ('00000000-0000-0000-0000-0000000000AA', 'Old', 0, 0, 0);
+                    INSERT INTO Organizations (Id, Name, CreatedAt, RequireTwoFactorForAll, SubscriptionEndsAt, DefaultRetentionDays) VALUES ('00000000-0000-0000-0000-0000000000AA', 'Old', 0, 0, 0, 30);
                     """);
             }
 
