@@ -28,6 +28,9 @@ public static class ServiceDefaults
     /// <summary>Set, every signal is exported to Azure Monitor (Application Insights) as well.</summary>
     public const string AzureMonitorVariable = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
+    /// <summary>Where the Azure Monitor exporter keeps telemetry it could not send yet (default: the exporter's own temp folder).</summary>
+    public const string AzureMonitorStorageDirectoryKey = "AzureMonitor:StorageDirectory";
+
     /// <param name="serviceName">The host's <c>service.name</c> in telemetry, e.g. <c>cloudstore-keyserver</c>.</param>
     public static TBuilder AddCloudStoreServiceDefaults<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
@@ -90,10 +93,21 @@ public static class ServiceDefaults
         {
             // Per signal rather than UseAzureMonitorExporter, which would also install its own sampler for
             // every exporter (OTLP included) and Live Metrics.
+            var storageDirectory = builder.Configuration[AzureMonitorStorageDirectoryKey];
+            void Configure(Azure.Monitor.OpenTelemetry.Exporter.AzureMonitorExporterOptions azure)
+            {
+                azure.ConnectionString = connectionString;
+                azure.EnableLiveMetrics = false;
+                if (!string.IsNullOrEmpty(storageDirectory))
+                {
+                    azure.StorageDirectory = storageDirectory;
+                }
+            }
+
             telemetry
-                .WithTracing(tracing => tracing.AddAzureMonitorTraceExporter(azure => azure.ConnectionString = connectionString))
-                .WithMetrics(metrics => metrics.AddAzureMonitorMetricExporter(azure => azure.ConnectionString = connectionString))
-                .WithLogging(logging => logging.AddAzureMonitorLogExporter(azure => azure.ConnectionString = connectionString));
+                .WithTracing(tracing => tracing.AddAzureMonitorTraceExporter(Configure))
+                .WithMetrics(metrics => metrics.AddAzureMonitorMetricExporter(Configure))
+                .WithLogging(logging => logging.AddAzureMonitorLogExporter(Configure));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Text;
+using CloudStore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Xunit;
@@ -81,16 +82,40 @@ public sealed class TelemetryExportTests
     {
         await using var receiver = LoopbackReceiver.Start();
         var connectionString = $"InstrumentationKey={Guid.NewGuid()};IngestionEndpoint={receiver.Endpoint}";
-        await using (var keyServer = new KeyServerFactory().With("APPLICATIONINSIGHTS_CONNECTION_STRING", connectionString))
+        // Its own offline store: telemetry another run left pending must not be sent to this receiver.
+        var storage = Directory.CreateTempSubdirectory("cloudstore-azmon-").FullName;
+        await using (var keyServer = new KeyServerFactory()
+            .With("APPLICATIONINSIGHTS_CONNECTION_STRING", connectionString)
+            .With(ServiceDefaults.AzureMonitorStorageDirectoryKey, storage))
         {
             using var client = keyServer.CreateClient();
             using var refused = await client.GetAsync($"/v1/caller?sv=2025-01-05&sig={Secret}");
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
 
-            // Azure Monitor's exporter keeps what is pending at shutdown on disk for a later run; a flush sends it now.
-            Assert.True(keyServer.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
-            await receiver.WaitForAsync(r => Text(r).Contains("/v1/caller", StringComparison.Ordinal), "the request telemetry of GET /v1/caller");
+            // Azure Monitor's exporter keeps what is pending at shutdown on disk for a later run; flushes send it now
+            // (again while waiting: the server's span may end just after the client has its answer).
+            var tracing = keyServer.Services.GetRequiredService<TracerProvider>();
+            using var flushing = new CancellationTokenSource();
+            var flusher = Task.Run(async () =>
+            {
+                while (!flushing.IsCancellationRequested)
+                {
+                    tracing.ForceFlush(5_000);
+                    await Task.Delay(500, CancellationToken.None);
+                }
+            });
+            try
+            {
+                await receiver.WaitForAsync(r => Text(r).Contains("/v1/caller", StringComparison.Ordinal), "the request telemetry of GET /v1/caller", seconds: 60);
+            }
+            finally
+            {
+                await flushing.CancelAsync();
+                await flusher;
+            }
         }
+
+        Directory.Delete(storage, recursive: true);
 
         Assert.All(receiver.Requests, r => Assert.EndsWith("/track", r.Path, StringComparison.Ordinal));
         Assert.DoesNotContain(receiver.Requests, r => Text(r).Contains(Secret, StringComparison.Ordinal));
