@@ -13,26 +13,15 @@ public sealed class DirectorySchemaUpgradeTests
     [Fact]
     public async Task EnsureCreated_DirectoryWithTypedFirmwareColumn_DevicesStoreReportedFirmwareAndRunsTwice()
     {
-        var folder = Directory.CreateTempSubdirectory("cloudstore-schema-").FullName;
-        try
-        {
-            var options = new DbContextOptionsBuilder<DirectoryDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "directory.db")};Pooling=False").Options;
-            await using (var db = new DirectoryDbContext(options))
+        // The directory as it was while administrators typed the firmware: a NOT NULL column, no reported ones.
+        await WithOlderDirectoryAsync(
+            """
+            ALTER TABLE Devices DROP COLUMN ReportedFirmwareVersion;
+            ALTER TABLE Devices DROP COLUMN FirmwareReportedAt;
+            ALTER TABLE Devices ADD COLUMN FirmwareVersion TEXT NOT NULL DEFAULT '11.11.73';
+            """,
+            async db =>
             {
-                // The directory as it was while administrators typed the firmware: a NOT NULL column, no reported ones.
-                await db.Database.EnsureCreatedAsync();
-                await db.Database.ExecuteSqlRawAsync(
-                    """
-                    ALTER TABLE Devices DROP COLUMN ReportedFirmwareVersion;
-                    ALTER TABLE Devices DROP COLUMN FirmwareReportedAt;
-                    ALTER TABLE Devices ADD COLUMN FirmwareVersion TEXT NOT NULL DEFAULT '11.11.73';
-                    """);
-            }
-
-            await using (var db = new DirectoryDbContext(options))
-            {
-                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
-                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
                 var organization = new CloudStore.ControlPlane.Organizations.Organization { Id = Guid.NewGuid(), Name = "Upgraded", CreatedAt = DateTimeOffset.UnixEpoch, SubscriptionEndsAt = DateTimeOffset.UnixEpoch };
                 db.Organizations.Add(organization);
                 db.Devices.Add(new CloudStore.ControlPlane.Devices.Device
@@ -41,13 +30,50 @@ public sealed class DirectorySchemaUpgradeTests
                     ReportedFirmwareVersion = "11.11.73", FirmwareReportedAt = DateTimeOffset.UnixEpoch,
                 });
                 await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+
+                var columns = await db.Database.SqlQueryRaw<string>("SELECT name AS Value FROM pragma_table_info('Devices')").ToListAsync();
+                Assert.DoesNotContain("FirmwareVersion", columns);
+                Assert.Equal("11.11.73", await db.Devices.Select(d => d.ReportedFirmwareVersion).SingleAsync());
+            });
+    }
+
+    [Fact]
+    public async Task EnsureCreated_DirectoryFromBeforeTwoStepForAllAndDisabling_UpgradedInPlace_PolicyOn()
+    {
+        // No UsedTotpSteps, no DisabledAt, an organisation that had relaxed two-step.
+        await WithOlderDirectoryAsync(
+            """
+            DROP TABLE UsedTotpSteps;
+            ALTER TABLE AspNetUsers DROP COLUMN DisabledAt;
+            INSERT INTO Organizations (Id, Name, CreatedAt, RequireTwoFactorForAll, SubscriptionEndsAt, DefaultRetentionDays) VALUES ('00000000-0000-0000-0000-0000000000AA', 'Old', 0, 0, 0, 30);
+            """,
+            async db =>
+            {
+                Assert.Equal(0, await db.UsedTotpSteps.CountAsync());
+                Assert.Equal(0, await db.Users.CountAsync(u => u.DisabledAt != null));
+                Assert.True(await db.Organizations.Where(o => o.Name == "Old").Select(o => o.RequireTwoFactorForAll).SingleAsync());
+            });
+    }
+
+    /// <summary>A current directory taken back to an older shape by <paramref name="downgrade"/>, then upgraded twice (idempotence) and checked.</summary>
+    static async Task WithOlderDirectoryAsync(string downgrade, Func<DirectoryDbContext, Task> check)
+    {
+        var folder = Directory.CreateTempSubdirectory("cloudstore-schema-").FullName;
+        try
+        {
+            var options = new DbContextOptionsBuilder<DirectoryDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "directory.db")};Pooling=False").Options;
+            await using (var db = new DirectoryDbContext(options))
+            {
+                await db.Database.EnsureCreatedAsync();
+                await db.Database.ExecuteSqlRawAsync(downgrade);
             }
 
             await using (var db = new DirectoryDbContext(options))
             {
-                var columns = await db.Database.SqlQueryRaw<string>("SELECT name AS Value FROM pragma_table_info('Devices')").ToListAsync();
-                Assert.DoesNotContain("FirmwareVersion", columns);
-                Assert.Equal("11.11.73", await db.Devices.Select(d => d.ReportedFirmwareVersion).SingleAsync());
+                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
+                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
+                await check(db);
             }
         }
         finally

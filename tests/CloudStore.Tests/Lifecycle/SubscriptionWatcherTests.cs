@@ -70,7 +70,7 @@ public sealed class SubscriptionWatcherTests : IDisposable
     }
 
     [Fact]
-    public async Task ScheduledJobs_RetentionSweepEntryPoint_RunsAndAuditsTheRun()
+    public async Task ScheduledJobs_RetentionSweep_RunsThroughTheSchedulersDispatchAndAuditsTheRun()
     {
         await RunJobAsync(nameof(Schedules.RetentionSweep));
 
