@@ -97,15 +97,15 @@ public sealed class LocalCloud : IAsyncDisposable
         S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
         _parts.Add(S3);
 
-        _parts.Add(await StartHostAsync("functions/CloudStore.Functions.Local", "CloudStore.Functions.Local", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
-        _parts.Add(await StartHostAsync("keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
+        _parts.Add(await StartHostAsync("functions", "functions/CloudStore.Functions.Local", "CloudStore.Functions.Local", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
+        _parts.Add(await StartHostAsync("keyserver", "keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
         {
             ["KeyServer__TokenIssuer"] = Issuer,
             ["KeyServer__KeyStoreRoot"] = KeyStoreRoot,
             ["KeyServer__AuditDatabase"] = Path.Combine(Options.StateFolder, "keyserver", "audit.db"),
             ["KeyServer__PlayerOrigin"] = PlayerOrigin,
         }, logs, cancellationToken));
-        _parts.Add(await StartHostAsync("player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
+        _parts.Add(await StartHostAsync("player", "player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
         {
             ["Player__UseStaticWebAssets"] = "true",
             ["Player__DataProtectionFolder"] = Path.Combine(Options.StateFolder, "player", "data-protection-keys"),
@@ -182,11 +182,12 @@ public sealed class LocalCloud : IAsyncDisposable
         ["Tls__CaCertificateFile"] = Certificates.CaCertificate,
     };
 
-    /// <param name="name">The host's folder in the repository, which is also its name in logs.</param>
+    /// <param name="name">The host's name in logs (<c>logs/{name}.log</c>).</param>
+    /// <param name="folder">The host's project folder in the repository.</param>
     async Task<ChildProcess> StartHostAsync(
-        string name, string assembly, Uri url, string readinessPath, Dictionary<string, string> settings, string logs, CancellationToken cancellationToken)
+        string name, string folder, string assembly, Uri url, string readinessPath, Dictionary<string, string> settings, string logs, CancellationToken cancellationToken)
     {
-        var dll = RepositoryLayout.HostAssembly(name, assembly);
+        var dll = RepositoryLayout.HostAssembly(folder, assembly);
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: build the solution first (./cloudstore demo does).");
