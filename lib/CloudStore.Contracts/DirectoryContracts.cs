@@ -64,5 +64,8 @@ public sealed record AuditEntryResponse(
 public sealed record LicenceResponse(
     Guid Id, string State, string Source, string? PartnerKeyHint, Guid? CameraId, DateTimeOffset AddedAt, DateTimeOffset? AllocatedAt, string? LapseReason);
 
+/// <summary>Something administrators should know; <paramref name="Kind"/> is e.g. <c>subscription-ending</c> or <c>licences-lapsing</c>.</summary>
+public sealed record NotificationResponse(Guid Id, string Kind, string Message, DateTimeOffset CreatedAt);
+
 /// <param name="AllocationWindowEndsAt">Licences never allocated by then lapse (30 days after activation).</param>
 public sealed record LicencesResponse(DateTimeOffset AllocationWindowEndsAt, int Free, int Allocated, int Lapsed, IReadOnlyList<LicenceResponse> Licences);

@@ -58,6 +58,7 @@ public static class AuditActions
     public const string SubscriptionNotice = "organization.subscription-notice";
     public const string LicencesAdded = "licences.added";
     public const string LicencesLapsed = "licences.lapsed";
+    public const string LicenceNotice = "licences.notice";
     public const string RetentionSweep = "recordings.retention-sweep";
     public const string RetentionChanged = "recordings.retention-changed";
     public const string LegalHoldPlaced = "recordings.legal-hold-placed";

@@ -25,4 +25,7 @@ public static class NotificationKinds
 {
     public const string SubscriptionEnding = "subscription-ending";
     public const string SubscriptionEnded = "subscription-ended";
+
+    /// <summary>Licences never allocated lapse at the end of the allocation window within a week.</summary>
+    public const string LicencesLapsing = "licences-lapsing";
 }

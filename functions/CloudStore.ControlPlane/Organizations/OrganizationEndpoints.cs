@@ -22,6 +22,8 @@ public static class OrganizationEndpoints
             .WithSummary("Two-step verification for every role: it can only be on; asking to switch it off is refused with 409.");
         organization.MapPut("/region", SetHomeRegion).WithName("SetOrganizationRegion").RequireAuthorization(Policies.Administrator)
             .WithSummary("Choose the region where recordings are stored (once).");
+        organization.MapGet("/notifications", Notifications).WithName("ListNotifications").RequireAuthorization(Policies.Administrator)
+            .WithSummary("What administrators should know, newest first: subscription ending or ended, licences about to lapse.");
         return app;
     }
 
@@ -91,6 +93,14 @@ public static class OrganizationEndpoints
         }
 
         return TypedResults.Ok(ToResponse(organization));
+    }
+
+    static async Task<Ok<List<NotificationResponse>>> Notifications(HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(context.User);
+        return TypedResults.Ok(await db.Notifications.AsNoTracking().Where(n => n.OrganizationId == caller.OrganizationId)
+            .OrderByDescending(n => n.CreatedAt).ThenBy(n => n.Id)
+            .Select(n => new NotificationResponse(n.Id, n.Kind, n.Message, n.CreatedAt)).ToListAsync(cancellationToken));
     }
 
     static OrganizationResponse ToResponse(Organization o) => new(o.Id, o.Name, o.RequireTwoFactorForAll, o.CreatedAt, o.HomeRegion, o.SubscriptionEndsAt, o.DefaultRetentionDays);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Licences;
 using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.ControlPlane.Organizations;
@@ -8,11 +9,12 @@ namespace CloudStore.ControlPlane.Organizations;
 /// <summary>
 /// Scheduled work (timer <c>SubscriptionWatcher</c>, daily): tells each organisation 30 and 7 days before its
 /// subscription ends, and when it has ended, with a notification and an audit entry. Devices of an ended
-/// subscription already get no upload grants (checked at each grant); recordings stay playable.
+/// subscription already get no upload grants (checked at each grant); recordings stay playable. It also warns
+/// 7 days before licences that were never allocated lapse at the end of the allocation window, and then lapses them.
 /// Idempotent and safe to run twice at once: each notice is a row with a unique key, and a run that loses
 /// the race to insert it writes nothing.
 /// </summary>
-public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog audit, Licences.LicenceService licences, TimeProvider time, ILogger<SubscriptionWatcher> logger)
+public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog audit, LicenceService licences, TimeProvider time, ILogger<SubscriptionWatcher> logger)
 {
     /// <summary>Days before the end at which administrators are warned.</summary>
     public static readonly int[] WarningDays = [30, 7];
@@ -35,29 +37,81 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
             string.Create(CultureInfo.InvariantCulture, $"The subscription ends on {endsAt:yyyy-MM-dd HH:mm} UTC, in {Math.Ceiling(daysLeft):0} days or fewer."))) ];
     }
 
+    /// <summary>Days before the allocation window ends at which administrators with unallocated licences are warned.</summary>
+    public const int LicenceWarningDays = 7;
+
+    /// <summary>
+    /// The licence notice due for an organisation whose allocation window ends at <paramref name="windowEndsAt"/> and
+    /// which has <paramref name="neverAllocated"/> free licences that were never allocated, seen at <paramref name="now"/> (pure).
+    /// </summary>
+    public static Notice? LicencesDue(DateTimeOffset windowEndsAt, int neverAllocated, DateTimeOffset now)
+    {
+        if (neverAllocated == 0 || now >= windowEndsAt || windowEndsAt - now > TimeSpan.FromDays(LicenceWarningDays))
+        {
+            return null;
+        }
+
+        var licencesText = neverAllocated == 1 ? "1 licence has" : $"{neverAllocated} licences have";
+        return new Notice(NotificationKinds.LicencesLapsing, windowEndsAt.ToString("O", CultureInfo.InvariantCulture),
+            $"{licencesText} never been allocated and will lapse on {windowEndsAt:yyyy-MM-dd HH:mm} UTC: enable cameras before then to keep them.");
+    }
+
     /// <returns>The number of notices recorded by this run.</returns>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var horizon = now.AddDays(WarningDays.Max());
-        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon)
-            .Select(o => new { o.Id, o.SubscriptionEndsAt }).ToListAsync(cancellationToken);
         var recorded = 0;
-        foreach (var organization in organizations)
+        foreach (var (organizationId, notice) in await SubscriptionNoticesAsync(now, cancellationToken))
         {
-            foreach (var notice in Due(organization.SubscriptionEndsAt, now))
-            {
-                if (await TryRecordAsync(organization.Id, notice, now, cancellationToken))
-                {
-                    recorded++;
-                    LogNotice(logger, organization.Id, notice.Kind);
-                }
-            }
+            recorded += await RecordAsync(organizationId, notice, now, cancellationToken);
+        }
+
+        foreach (var (organizationId, notice) in await LicenceNoticesAsync(now, cancellationToken))
+        {
+            recorded += await RecordAsync(organizationId, notice, now, cancellationToken);
         }
 
         // Licences never allocated within their organisation's window lapse (idempotent: only free ones change).
         await licences.LapseAsync(cancellationToken);
         return recorded;
+    }
+
+    async Task<List<(Guid, Notice)>> SubscriptionNoticesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var horizon = now.AddDays(WarningDays.Max());
+        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon)
+            .Select(o => new { o.Id, o.SubscriptionEndsAt }).ToListAsync(cancellationToken);
+        return [.. organizations.SelectMany(o => Due(o.SubscriptionEndsAt, now).Select(notice => (o.Id, notice)))];
+    }
+
+    async Task<List<(Guid, Notice)>> LicenceNoticesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Organisations activated between 30 and 23 days ago: their allocation window ends within the warning period.
+        var activatedAfter = now - LicenceRules.AllocationWindow;
+        var activatedBefore = activatedAfter.AddDays(LicenceWarningDays);
+        var organizations = await db.Organizations.Where(o => o.CreatedAt > activatedAfter && o.CreatedAt <= activatedBefore)
+            .Select(o => new
+            {
+                o.Id,
+                o.CreatedAt,
+                NeverAllocated = db.Licences.Count(l => l.OrganizationId == o.Id && l.State == LicenceState.Free && l.FirstAllocatedAt == null),
+            })
+            .ToListAsync(cancellationToken);
+        return [.. organizations
+            .Select(o => (o.Id, Notice: LicencesDue(LicenceRules.WindowEnd(o.CreatedAt), o.NeverAllocated, now)))
+            .Where(o => o.Notice is not null)
+            .Select(o => (o.Id, o.Notice!))];
+    }
+
+    async Task<int> RecordAsync(Guid organizationId, Notice notice, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!await TryRecordAsync(organizationId, notice, now, cancellationToken))
+        {
+            return 0;
+        }
+
+        LogNotice(logger, organizationId, notice.Kind);
+        return 1;
     }
 
     async Task<bool> TryRecordAsync(Guid organizationId, Notice notice, DateTimeOffset now, CancellationToken cancellationToken)
@@ -68,7 +122,8 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
         }
 
         db.Notifications.Add(new Notification { Id = Guid.NewGuid(), OrganizationId = organizationId, Kind = notice.Kind, Key = notice.Key, Message = notice.Message, CreatedAt = now });
-        audit.Add(organizationId, AuditLog.Scheduler, AuditActions.SubscriptionNotice, $"organization:{organizationId}", $"success:{notice.Kind}:{notice.Key}");
+        var action = notice.Kind == NotificationKinds.LicencesLapsing ? AuditActions.LicenceNotice : AuditActions.SubscriptionNotice;
+        audit.Add(organizationId, AuditLog.Scheduler, action, $"organization:{organizationId}", $"success:{notice.Kind}:{notice.Key}");
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -87,6 +142,6 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Subscription notice {Kind} recorded for organisation {OrganizationId}")]
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Notice {Kind} recorded for organisation {OrganizationId}")]
     static partial void LogNotice(ILogger logger, Guid organizationId, string kind);
 }

@@ -19,6 +19,10 @@ public sealed class OrganizationFunctions(OperationTable operations)
     public IResult SetOrganizationRegion([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organization/region")] HttpRequest request) =>
         operations.Result(nameof(SetOrganizationRegion));
 
+    [Function(nameof(ListNotifications))]
+    public IResult ListNotifications([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organization/notifications")] HttpRequest request) =>
+        operations.Result(nameof(ListNotifications));
+
     [Function(nameof(ListLicences))]
     public IResult ListLicences([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organization/licences")] HttpRequest request) =>
         operations.Result(nameof(ListLicences));

@@ -54,6 +54,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["GET /api/organization/"] = new(Attacker.Administrator, _ => "/api/organization"),
         ["PUT /api/organization/policy"] = new(Attacker.Administrator, _ => "/api/organization/policy", _ => new OrganizationPolicyRequest(false)),
         ["GET /api/organization/licences"] = new(Attacker.Administrator, _ => "/api/organization/licences"),
+        ["GET /api/organization/notifications"] = new(Attacker.Administrator, _ => "/api/organization/notifications"),
         ["GET /api/users/"] = new(Attacker.Administrator, _ => "/api/users"),
         ["POST /api/users/"] = new(Attacker.Administrator, _ => "/api/users", v => new CreateUserRequest(v.OperatorEmail, Roles.Administrator, TestTenant.NewPassword())),
         ["GET /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Platform;
@@ -36,7 +39,7 @@ public sealed class SubscriptionWatcherTests : IDisposable
     [Fact]
     public async Task Watcher_RunRepeatedlyAsTheEndNears_EachNoticeRecordedAndAuditedOnce()
     {
-        var tenant = await TestTenant.CreateAsync(_factory, "Ending");
+        var tenant = await TestTenant.CreateAsync(_factory, "Ending", licences: 0);
         await SetEndAsync(tenant.OrganizationId, _factory.Clock.GetUtcNow().AddDays(29.5));
 
         var first = await RunAsync();
@@ -59,7 +62,7 @@ public sealed class SubscriptionWatcherTests : IDisposable
     [Fact]
     public async Task Watcher_EightRunsAtOnce_NoticeRecordedExactlyOnceAndNoRunFails()
     {
-        var tenant = await TestTenant.CreateAsync(_factory, "Racing");
+        var tenant = await TestTenant.CreateAsync(_factory, "Racing", licences: 0);
         await SetEndAsync(tenant.OrganizationId, _factory.Clock.GetUtcNow().AddDays(6));
 
         var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(RunAsync)));
@@ -67,6 +70,55 @@ public sealed class SubscriptionWatcherTests : IDisposable
         Assert.Equal(1, runs.Sum());
         Assert.Equal(1, await _factory.WithDirectoryAsync(db => db.Notifications.CountAsync(n => n.OrganizationId == tenant.OrganizationId)));
         Assert.Equal(1, await _factory.WithDirectoryAsync(db => db.AuditEntries.CountAsync(e => e.OrganizationId == tenant.OrganizationId && e.Action == AuditActions.SubscriptionNotice)));
+    }
+
+    [Theory]
+    [InlineData(8.0, 3, null)]
+    [InlineData(6.5, 0, null)]
+    [InlineData(6.5, 1, "1 licence has never been allocated")]
+    [InlineData(0.5, 3, "3 licences have never been allocated")]
+    [InlineData(0.0, 3, null)]
+    public void LicencesDue_WithinAWeekOfTheWindowsEnd_WarnsOnlyWhenLicencesWouldLapse(double daysLeft, int neverAllocated, string? expected)
+    {
+        var notice = SubscriptionWatcher.LicencesDue(End, neverAllocated, End.AddDays(-daysLeft));
+
+        if (expected is null)
+        {
+            Assert.Null(notice);
+        }
+        else
+        {
+            Assert.StartsWith(expected, notice!.Message, StringComparison.Ordinal);
+            Assert.Equal(NotificationKinds.LicencesLapsing, notice.Kind);
+        }
+    }
+
+    [Fact]
+    public async Task Watcher_AWeekBeforeUnallocatedLicencesLapse_WarnsAdministratorsOnce_AndTheyReadItFromTheApi()
+    {
+        var tenant = await TestTenant.CreateAsync(_factory, "Lapsing", licences: 3);
+        var viewer = await tenant.AddUserAsync(Roles.Viewer);
+        // One licence was allocated once (a camera enabled, then disabled): it is free but never lapses.
+        await _factory.WithDirectoryAsync(db => db.Licences.Where(l => l.OrganizationId == tenant.OrganizationId).Take(1)
+            .ExecuteUpdateAsync(set => set.SetProperty(l => l.FirstAllocatedAt, _factory.Clock.GetUtcNow())));
+
+        _factory.Clock.Advance(TimeSpan.FromDays(22));
+        var early = await RunAsync();
+        _factory.Clock.Advance(TimeSpan.FromDays(2));
+        var due = await RunAsync();
+        var again = await RunAsync();
+
+        Assert.Equal([0, 1, 0], new[] { early, due, again });
+        using var admin = tenant.Client(tenant.Administrator);
+        var notifications = await admin.GetFromJsonAsync<List<NotificationResponse>>("/api/organization/notifications");
+        var notice = Assert.Single(notifications!);
+        Assert.Equal(NotificationKinds.LicencesLapsing, notice.Kind);
+        Assert.StartsWith("2 licences have never been allocated", notice.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await _factory.WithDirectoryAsync(db => db.AuditEntries.CountAsync(e => e.OrganizationId == tenant.OrganizationId
+            && e.Action == AuditActions.LicenceNotice && e.Actor == AuditLog.Scheduler)));
+        using var viewerClient = tenant.Client(viewer);
+        using var refused = await viewerClient.GetAsync("/api/organization/notifications");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
     }
 
     [Fact]
