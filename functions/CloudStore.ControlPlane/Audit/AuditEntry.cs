@@ -46,6 +46,9 @@ public static class AuditActions
     public const string CredentialsIssued = "credentials.issued";
     public const string PlaylistIssued = "recordings.playlist-issued";
     public const string DeviceCreated = "device.created";
+
+    /// <summary>A new enrolment code for a device that has not enrolled; the previous code stops working.</summary>
+    public const string DeviceEnrolmentCodeIssued = "device.enrolment-code-issued";
     public const string DeviceEnrolled = "device.enrolled";
     public const string DeviceRevoked = "device.revoked";
     public const string DeviceAuthenticated = "device.authenticated";

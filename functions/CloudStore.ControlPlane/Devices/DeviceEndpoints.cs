@@ -103,9 +103,10 @@ public static class DeviceEndpoints
     }
 
     static async Task<Results<Ok<EnrolmentCodeResponse>, ProblemHttpResult>> NewEnrolmentCode(
-        Guid id, HttpContext context, DirectoryDbContext db, IOptions<AuthOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, HttpContext context, DirectoryDbContext db, IOptions<AuthOptions> options, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var device = await FindAsync(db, Caller.From(context.User), id, cancellationToken);
+        var caller = Caller.From(context.User);
+        var device = await FindAsync(db, caller, id, cancellationToken);
         if (device is null)
         {
             return Problems.NotFound("device");
@@ -119,6 +120,7 @@ public static class DeviceEndpoints
         var code = Secrets.NewEnrolmentCode();
         device.EnrolmentCodeHash = Secrets.Hash(Secrets.NormaliseEnrolmentCode(code));
         device.EnrolmentExpiresAt = time.GetUtcNow() + options.Value.EnrolmentCodeLifetime;
+        audit.Add(caller.OrganizationId, caller.Actor, AuditActions.DeviceEnrolmentCodeIssued, $"device:{device.Id}", AuditLog.Success);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new EnrolmentCodeResponse(device.Id, code, device.EnrolmentExpiresAt.Value));
     }

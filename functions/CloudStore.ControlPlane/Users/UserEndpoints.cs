@@ -26,8 +26,6 @@ public static class UserEndpoints
 
         var me = app.MapGroup("/api/me").WithTags("My account").RequireAuthorization(Policies.Member);
         me.MapGet("/", Me).WithName("GetMe");
-        me.MapPost("/authenticator/setup", BeginAuthenticator).WithName("MeAuthenticatorSetup").WithSummary("A new authenticator secret, for a user who has none.");
-        me.MapPost("/authenticator/confirm", ConfirmAuthenticator).WithName("MeAuthenticatorConfirm").WithSummary("Turn on two-step verification with a first code; returns recovery codes once.");
         me.MapPost("/recovery-codes", NewRecoveryCodes).WithName("MeRecoveryCodes").WithSummary("Replace the recovery codes (needs the authenticator's current code); the old ones stop working.");
         me.MapPost("/password", ChangePassword).WithName("MeChangePassword").WithSummary("Change one's own password (needs the current one and the authenticator's current code); ends every session.");
         me.MapPost("/two-factor/reset", ResetOwnTwoFactor).WithName("MeResetTwoFactor").WithSummary("Remove one's own authenticator (needs its current code); ends every session, the next sign-in enrols again.");
@@ -180,53 +178,6 @@ public static class UserEndpoints
 
         var user = await FindAsync(db, caller, userId, cancellationToken);
         return user is null ? Problems.NotFound("user") : TypedResults.Ok(ToResponse(user, time));
-    }
-
-    static async Task<Results<Ok<AuthenticatorSetupResponse>, ProblemHttpResult>> BeginAuthenticator(
-        HttpContext context, DirectoryDbContext db, Authenticator authenticator, CancellationToken cancellationToken)
-    {
-        var user = await CurrentUserAsync(context, db, cancellationToken);
-        if (user is null)
-        {
-            return Problems.NotFound("directory account");
-        }
-
-        if (user.TwoFactorEnabled)
-        {
-            return Problems.Conflict("Two-step verification is already on", "To move to a new authenticator, ask an administrator to reset it.");
-        }
-
-        return TypedResults.Ok(await authenticator.BeginAsync(user, cancellationToken));
-    }
-
-    static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> ConfirmAuthenticator(
-        AuthenticatorConfirmRequest request, HttpContext context, DirectoryDbContext db, Authenticator authenticator, CancellationToken cancellationToken)
-    {
-        var validation = new Validation().Text(nameof(request.Code), request.Code, 16);
-        if (validation.HasErrors)
-        {
-            return validation.Problem();
-        }
-
-        var user = await CurrentUserAsync(context, db, cancellationToken);
-        if (user is null)
-        {
-            return Problems.NotFound("directory account");
-        }
-
-        if (user.TwoFactorEnabled)
-        {
-            return Problems.Conflict("Two-step verification is already on");
-        }
-
-        var codes = await authenticator.ConfirmAsync(user, request.Code, cancellationToken);
-        if (codes is null)
-        {
-            return Problems.BadRequest("Code not accepted", "Check the authenticator's clock and try the current code.");
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 
     static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> NewRecoveryCodes(

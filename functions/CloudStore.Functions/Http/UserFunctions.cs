@@ -43,14 +43,6 @@ public sealed class UserFunctions(OperationTable operations)
     public IResult GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest request) =>
         operations.Result(nameof(GetMe));
 
-    [Function(nameof(MeAuthenticatorSetup))]
-    public IResult MeAuthenticatorSetup([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/authenticator/setup")] HttpRequest request) =>
-        operations.Result(nameof(MeAuthenticatorSetup));
-
-    [Function(nameof(MeAuthenticatorConfirm))]
-    public IResult MeAuthenticatorConfirm([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/authenticator/confirm")] HttpRequest request) =>
-        operations.Result(nameof(MeAuthenticatorConfirm));
-
     [Function(nameof(MeRecoveryCodes))]
     public IResult MeRecoveryCodes([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "me/recovery-codes")] HttpRequest request) =>
         operations.Result(nameof(MeRecoveryCodes));

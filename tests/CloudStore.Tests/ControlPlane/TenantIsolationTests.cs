@@ -64,8 +64,6 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["DELETE /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),
         ["POST /api/users/{id:guid}/two-factor/reset"] = new(Attacker.Administrator, v => $"/api/users/{v.AdministratorId}/two-factor/reset", NamesVictim: true),
         ["GET /api/me/"] = new(Attacker.Administrator, _ => "/api/me"),
-        ["POST /api/me/authenticator/setup"] = new(Attacker.Administrator, _ => "/api/me/authenticator/setup"),
-        ["POST /api/me/authenticator/confirm"] = new(Attacker.Administrator, _ => "/api/me/authenticator/confirm", _ => new AuthenticatorConfirmRequest(null, "123456")),
         ["POST /api/me/recovery-codes"] = new(Attacker.Administrator, _ => "/api/me/recovery-codes", _ => new SecondFactorRequest("123456")),
         ["POST /api/me/password"] = new(Attacker.Administrator, _ => "/api/me/password", _ => new ChangePasswordRequest(TestTenant.NewPassword(), TestTenant.NewPassword(), "123456")),
         ["POST /api/me/two-factor/reset"] = new(Attacker.Administrator, _ => "/api/me/two-factor/reset", _ => new SecondFactorRequest("123456")),
