@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Regional;
+using Microsoft.Extensions.Options;
 
 namespace CloudStore.ControlPlane.Organizations;
 
@@ -13,11 +16,25 @@ namespace CloudStore.ControlPlane.Organizations;
 /// <item><c>licences --organization ID --count N</c> or <c>--key CSL-XXXXX-XXXXX-XXXXX-XXXXX</c>: add licences (a
 /// number, or the one a partner's key stands for; a key is accepted once), within the 30-day allocation window.</item>
 /// </list>
+/// <item><c>migrate</c>: apply the directory's and every configured region's pending schema migrations (before a new
+/// build starts: an instance refuses to start on an older schema unless <c>Directory:ApplyMigrationsOnStart</c>).</item>
 /// Each prints its result as JSON on stdout.
 /// </summary>
 public static class OperationsCommands
 {
-    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences", ..];
+    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences" or "migrate", ..];
+
+    /// <summary>The <c>migrate</c> command, which runs before the schemas are current (the others need them current).</summary>
+    public static bool IsMigrate(string[] args) => args is ["migrate"];
+
+    public static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var directory = services.GetRequiredService<IOptions<DirectoryOptions>>().Value;
+        var applied = await DatabaseMigrations.MigrateDirectoryAsync(directory.Provider, directory.ConnectionString, cancellationToken);
+        var regions = await services.GetRequiredService<RegionCatalog>().MigrateAllAsync(cancellationToken);
+        Console.WriteLine(JsonSerializer.Serialize(new { directory = applied, regions }));
+        return 0;
+    }
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args)
     {
@@ -67,7 +84,7 @@ public static class OperationsCommands
                     Console.WriteLine(JsonSerializer.Serialize(new { organizationId, added = added.Count }));
                     return 0;
                 default:
-                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)");
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       migrate");
                     return 2;
             }
         }
