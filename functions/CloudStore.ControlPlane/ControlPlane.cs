@@ -7,6 +7,7 @@ using CloudStore.ControlPlane.Credentials;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Licences;
+using CloudStore.ControlPlane.Mail;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
@@ -70,6 +71,7 @@ public static class ControlPlane
         services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
         services.AddDirectory();
         builder.AddAuth();
+        services.AddMail();
         services.AddAudit().AddOrganizations().AddLicences().AddDevices();
         services.AddRegions().AddCredentials();
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
@@ -105,6 +107,7 @@ public static class ControlPlane
         app.MapAuth();
         app.MapOrganizations();
         app.MapUsers();
+        app.MapAccountLinks();
         app.MapLicences();
         app.MapDevices();
         app.MapAudit();
