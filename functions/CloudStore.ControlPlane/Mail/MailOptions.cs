@@ -18,7 +18,7 @@ public enum MailSecurity
 
 /// <summary>
 /// The <c>Mail</c> section: the SMTP server invitations and password-reset links are sent through. The links
-/// point at the web player (<c>Player:Origin</c>), so that setting is required as well.
+/// point at the web player (<c>Player:Origin</c>, required for that reason).
 /// </summary>
 public sealed class MailOptions
 {
@@ -44,7 +44,7 @@ public sealed class MailOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The rules checked on start; each message names the setting.</summary>
-    public static IEnumerable<string> Problems(MailOptions mail, string playerOrigin)
+    public static IEnumerable<string> Problems(MailOptions mail)
     {
         if (Uri.CheckHostName(mail.SmtpHost) == UriHostNameType.Unknown)
         {
@@ -78,11 +78,6 @@ public sealed class MailOptions
         if (mail.Timeout <= TimeSpan.Zero || mail.Timeout > TimeSpan.FromMinutes(2))
         {
             yield return "Mail:Timeout must be more than zero and at most 2 minutes.";
-        }
-
-        if (playerOrigin.Length == 0)
-        {
-            yield return "Player:Origin is required: invitation and password-reset links open the web player.";
         }
     }
 

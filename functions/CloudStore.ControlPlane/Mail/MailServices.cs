@@ -4,7 +4,7 @@ namespace CloudStore.ControlPlane.Mail;
 
 public static class MailServices
 {
-    /// <summary>The SMTP relay, its settings checked on start (with the player's origin, which every link needs).</summary>
+    /// <summary>The SMTP relay, its settings checked on start.</summary>
     public static IServiceCollection AddMail(this IServiceCollection services)
     {
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.Section).ValidateOnStart();
@@ -12,10 +12,10 @@ public static class MailServices
         return services.AddSingleton<IMailSender, SmtpMailSender>();
     }
 
-    sealed class MailOptionsValidation(IOptions<PlayerOriginOptions> player) : IValidateOptions<MailOptions>
+    sealed class MailOptionsValidation : IValidateOptions<MailOptions>
     {
         public ValidateOptionsResult Validate(string? name, MailOptions options) =>
-            MailOptions.Problems(options, player.Value.Origin).ToList() is { Count: > 0 } problems
+            MailOptions.Problems(options).ToList() is { Count: > 0 } problems
                 ? ValidateOptionsResult.Fail(problems)
                 : ValidateOptionsResult.Success;
     }
