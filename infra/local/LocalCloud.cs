@@ -99,11 +99,13 @@ public sealed class LocalCloud : IAsyncDisposable
 
         Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
         _parts.Add(Azurite);
-        S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
-        _parts.Add(S3);
+        // maildev before the S3 server: its ports may be fixed in advance, while the S3 server's is picked now, which
+        // could otherwise be one of them, released by the caller but not yet bound.
         Mail = await MailDev.StartAsync(Certificates, Path.Combine(Options.StateFolder, "mail"), Path.Combine(logs, "maildev.log"), cancellationToken,
             Options.SmtpPort, Options.MailWebPort);
         _parts.Add(Mail);
+        S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
+        _parts.Add(S3);
 
         _parts.Add(await StartHostAsync("functions", "functions/CloudStore.Functions.Local", "CloudStore.Functions.Local", FunctionsUrl, "/api/health", FunctionsSettings(), logs, cancellationToken));
         _parts.Add(await StartHostAsync("keyserver", "keyserver", "CloudStore.KeyServer", KeyServerUrl, "/health", new Dictionary<string, string>
