@@ -36,7 +36,8 @@ public enum LinkOutcome
     ClientBlocked,
 }
 
-public sealed record LinkResult(LinkOutcome Outcome, CloudStoreUser? User = null, IdentityResult? Errors = null);
+/// <param name="ExpiresAt">When the link just sent expires.</param>
+public sealed record LinkResult(LinkOutcome Outcome, CloudStoreUser? User = null, IdentityResult? Errors = null, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
 /// Invitations and administrator-started password resets: one-time links sent by mail, so an administrator never
@@ -211,6 +212,7 @@ public sealed class AccountLinks(
     (string Secret, DateTimeOffset ExpiresAt) Issue(CloudStoreUser user, string purpose, TimeSpan lifetime)
     {
         var now = time.GetUtcNow();
+        var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds((now + lifetime).ToUnixTimeMilliseconds()); // as stored
         var secret = Secrets.NewToken();
         db.AccountTokens.Add(new AccountToken
         {
@@ -219,9 +221,9 @@ public sealed class AccountLinks(
             Purpose = purpose,
             TokenHash = Secrets.Hash(secret),
             CreatedAt = now,
-            ExpiresAt = now + lifetime,
+            ExpiresAt = expiresAt,
         });
-        return (secret, now + lifetime);
+        return (secret, expiresAt);
     }
 
     async Task<LinkResult> SendAsync(Caller caller, CloudStoreUser user, string purpose, string secret, DateTimeOffset expiresAt, CancellationToken cancellationToken)
@@ -233,7 +235,7 @@ public sealed class AccountLinks(
             : AccountMail.PasswordReset(user.Email!, organization, link, expiresAt);
         if (await mail.SendAsync(message, cancellationToken))
         {
-            return new LinkResult(LinkOutcome.Done, user);
+            return new LinkResult(LinkOutcome.Done, user, ExpiresAt: expiresAt);
         }
 
         await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.MailNotSent, Target(user), AuditLog.Failure(purpose), cancellationToken);

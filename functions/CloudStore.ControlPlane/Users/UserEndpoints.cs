@@ -66,7 +66,7 @@ public static class UserEndpoints
         var result = await links.InviteAsync(Caller.From(context.User), request.Email, request.Role, cancellationToken);
         return result.Outcome switch
         {
-            LinkOutcome.Done => TypedResults.Created($"/api/users/{result.User!.Id}", ToResponse(result.User, time)),
+            LinkOutcome.Done => TypedResults.Created($"/api/users/{result.User!.Id}", ToResponse(result.User, time, result.ExpiresAt)),
             LinkOutcome.MailNotSent => AccountLinkEndpoints.MailNotSent("The user is created and shows as invited; send the invitation again once mail works."),
             // Email addresses are unique across organisations (they sign in); say no more than that it is taken.
             LinkOutcome.EmailUnavailable => EmailUnavailable(),

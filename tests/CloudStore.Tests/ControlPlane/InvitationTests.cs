@@ -34,6 +34,8 @@ public sealed class InvitationTests(FunctionsFactory factory) : IClassFixture<Fu
         var after = (await admin.GetFromJsonAsync<List<UserResponse>>("/api/users"))!.Single(u => u.Id == invited.Id);
         var audit = await admin.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?actor=user:{invited.Id}");
 
+        Assert.True(invited.Invited);
+        Assert.Equal(invited.InvitationExpiresAt, listed.InvitationExpiresAt);
         Assert.True(listed.Invited);
         Assert.NotNull(listed.InvitationExpiresAt);
         Assert.InRange(listed.InvitationExpiresAt!.Value - factory.Clock.GetUtcNow(), TimeSpan.FromDays(7) - TimeSpan.FromMinutes(5), TimeSpan.FromDays(7));
