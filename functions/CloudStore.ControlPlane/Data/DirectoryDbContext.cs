@@ -32,6 +32,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
     public DbSet<UsedTotpStep> UsedTotpSteps => Set<UsedTotpStep>();
 
+    public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
+
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
@@ -98,6 +100,14 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
         {
             used.HasKey(u => u.UserId);
             used.HasOne<CloudStoreUser>().WithOne().HasForeignKey<UsedTotpStep>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<AccountToken>(token =>
+        {
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => new { t.UserId, t.Purpose });
+            token.Property(t => t.Purpose).HasMaxLength(32);
+            token.HasOne<CloudStoreUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Notification>(notification =>
