@@ -7,6 +7,7 @@ using CloudStore.ControlPlane.Credentials;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Licences;
+using CloudStore.ControlPlane.Mail;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Platform;
 using CloudStore.ControlPlane.Recordings;
@@ -22,7 +23,7 @@ namespace CloudStore.ControlPlane;
 /// doors call exactly these three methods (the Azure Functions worker in <c>CloudStore.Functions</c>, the
 /// local ASP.NET Core host in <c>CloudStore.Functions.Local</c>), so they cannot serve different things.
 /// </summary>
-/// <summary>The <c>Player</c> section as the control plane reads it: the one origin whose scripts may call it.</summary>
+/// <summary>The <c>Player</c> section as the control plane reads it: the one origin whose scripts may call it, and where invitation and reset links point.</summary>
 public sealed class PlayerOriginOptions
 {
     public const string Section = "Player";
@@ -47,8 +48,8 @@ public static class ControlPlane
         services.AddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
         services.AddOptions<PlayerOriginOptions>().BindConfiguration(PlayerOriginOptions.Section)
-            .Validate(o => o.Origin.Length == 0 || (Uri.TryCreate(o.Origin, UriKind.Absolute, out var origin) && origin.Scheme == Uri.UriSchemeHttps && origin.AbsolutePath == "/"),
-                "Player:Origin must be the player's https origin (scheme, host and port only).")
+            .Validate(o => Uri.TryCreate(o.Origin, UriKind.Absolute, out var origin) && origin.Scheme == Uri.UriSchemeHttps && origin.AbsolutePath == "/",
+                "Player:Origin must be the player's https origin (scheme, host and port only): browsers from there may call the API, and mailed links open it.")
             .ValidateOnStart();
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<PlayerOriginOptions>>((cors, player) => cors.AddDefaultPolicy(policy =>
@@ -70,6 +71,7 @@ public static class ControlPlane
         services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section);
         services.AddDirectory();
         builder.AddAuth();
+        services.AddMail();
         services.AddAudit().AddOrganizations().AddLicences().AddDevices();
         services.AddRegions().AddCredentials();
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
@@ -105,6 +107,7 @@ public static class ControlPlane
         app.MapAuth();
         app.MapOrganizations();
         app.MapUsers();
+        app.MapAccountLinks();
         app.MapLicences();
         app.MapDevices();
         app.MapAudit();

@@ -27,6 +27,28 @@ param regionLocations object = {
 @description('The web player\'s public origin (https://host, no path), e.g. with a custom domain. Empty: the player app\'s default host name.')
 param playerOrigin string = ''
 
+@description('SMTP relay for invitation and password-reset mail, e.g. smtp.azurecomm.net (Azure Communication Services). Required: the functions refuse to start without it.')
+param smtpHost string = ''
+
+@description('SMTP port of the relay.')
+param smtpPort int = 587
+
+@description('How the relay connection is protected: StartTls (587) or SslOnConnect (465).')
+@allowed([
+  'StartTls'
+  'SslOnConnect'
+])
+param mailSecurity string = 'StartTls'
+
+@description('Sender address of invitation and password-reset mail. Required: the functions refuse to start without it.')
+param mailFromAddress string = ''
+
+@description('SMTP user name, when the relay wants one (empty: none).')
+param smtpUserName string = ''
+
+@description('Key Vault secret URI (https://VAULT.vault.azure.net/secrets/NAME) of the SMTP password, used with smtpUserName; grant the functions identity Key Vault Secrets User on it.')
+param smtpPasswordSecretUri string = ''
+
 @description('App Service plan size of the key server and of the player (one plan each).')
 param webPlanSku string = 'P0v3'
 
@@ -117,6 +139,12 @@ module functions 'modules/functions.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     playerOrigin: playerOriginResolved
     keyServerUrl: keyServerUrl
+    smtpHost: smtpHost
+    smtpPort: smtpPort
+    mailSecurity: mailSecurity
+    mailFromAddress: mailFromAddress
+    smtpUserName: smtpUserName
+    smtpPasswordSecretUri: smtpPasswordSecretUri
     regions: [
       for (region, i) in items(regionLocations): {
         regionId: regional[i].outputs.regionId

@@ -47,6 +47,7 @@ public static class Demo
               Functions API {{stack.FunctionsUrl}}api   (OpenAPI: {{stack.FunctionsUrl}}api/openapi/v1.json)
               Key server    {{stack.KeyServerUrl}}
               Azurite blobs https://127.0.0.1:{{stack.Azurite.Port}}/  (one account per region: {{string.Join(", ", stack.Azurite.Accounts.Select(a => a.Name))}})
+              Mail inbox    {{stack.Mail.WebUrl}}  (maildev: every invitation and password-reset mail lands here; SMTP 127.0.0.1:{{stack.Mail.SmtpPort}})
               Local CA      {{stack.Certificates.CaCertificate}}  (trust it in your client, e.g. curl --cacert)
 
             Demo organisation {{account.OrganizationId}} (recordings in {{DemoSetup.Region}})
@@ -62,6 +63,9 @@ public static class Demo
             that CA or accept the warning), sign in with the email, password and a code from the authenticator,
             and pick a camera. It plays the last minute, decrypted in the browser; the timeline under the video
             shows what was recorded.
+
+            Invite people with POST /api/users {"email":…,"role":"operator"}: the invitation mail, with its one-time
+            link to choose a password, is in the mail inbox above; nothing is sent beyond this machine.
 
             Logs in {{Path.Combine(options.StateFolder, "logs")}}. Press Ctrl-C to stop.
             """);

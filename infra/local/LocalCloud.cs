@@ -3,7 +3,9 @@ using System.Globalization;
 namespace CloudStore.LocalStack;
 
 /// <summary>Where the stack keeps its state and which ports it uses (0: any free port).</summary>
-public sealed record LocalCloudOptions(string StateFolder, bool PersistentStorage, int FunctionsPort = 0, int KeyServerPort = 0, int PlayerPort = 0, int AzuritePort = 0, int S3Port = 0)
+public sealed record LocalCloudOptions(
+    string StateFolder, bool PersistentStorage, int FunctionsPort = 0, int KeyServerPort = 0, int PlayerPort = 0, int AzuritePort = 0, int S3Port = 0,
+    int SmtpPort = 0, int MailWebPort = 0)
 {
     /// <summary>Regions stored in S3 (the local S3 server); the others in Azure Blob storage (Azurite). N. Virginia is on AWS.</summary>
     public IReadOnlyList<string> S3Regions { get; init; } = [Contracts.Regions.UsVirginia];
@@ -13,8 +15,8 @@ public sealed record LocalCloudOptions(string StateFolder, bool PersistentStorag
 }
 
 /// <summary>
-/// The whole local stack on HTTPS loopback: Azurite (one account per region), the functions, the key
-/// server and the player, each its own process, all presenting the local CA's certificate.
+/// The whole local stack on HTTPS loopback: Azurite (one account per region), the S3 server, a mail server
+/// (maildev), the functions, the key server and the player, each its own process, all presenting the local CA's certificate.
 /// </summary>
 public sealed class LocalCloud : IAsyncDisposable
 {
@@ -33,6 +35,9 @@ public sealed class LocalCloud : IAsyncDisposable
     public Azurite Azurite { get; private set; } = null!;
 
     public S3Server S3 { get; private set; } = null!;
+
+    /// <summary>Where the functions send invitations and password-reset links; its web inbox shows them.</summary>
+    public MailDev Mail { get; private set; } = null!;
 
     public Uri FunctionsUrl { get; private set; } = null!;
 
@@ -94,6 +99,11 @@ public sealed class LocalCloud : IAsyncDisposable
 
         Azurite = await StartAzuriteAsync(Options.AzuritePort, cancellationToken);
         _parts.Add(Azurite);
+        // maildev before the S3 server: its ports may be fixed in advance, while the S3 server's is picked now, which
+        // could otherwise be one of them, released by the caller but not yet bound.
+        Mail = await MailDev.StartAsync(Certificates, Path.Combine(Options.StateFolder, "mail"), Path.Combine(logs, "maildev.log"), cancellationToken,
+            Options.SmtpPort, Options.MailWebPort);
+        _parts.Add(Mail);
         S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
         _parts.Add(S3);
 
@@ -137,6 +147,10 @@ public sealed class LocalCloud : IAsyncDisposable
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
             ["Player__Origin"] = PlayerOrigin,
         };
+        foreach (var (key, value) in Mail.FunctionsSettings)
+        {
+            settings[key] = value;
+        }
 
         // The region catalogue: every region its own storage (an Azurite account, or a bucket on the
         // S3 server) and its own index database.

@@ -46,7 +46,9 @@ public static class Entry
             FunctionsPort: Port("CLOUDSTORE_FUNCTIONS_PORT", 7071),
             KeyServerPort: Port("CLOUDSTORE_KEYSERVER_PORT", 7072),
             PlayerPort: Port("CLOUDSTORE_PLAYER_PORT", 5443),
-            AzuritePort: Port("CLOUDSTORE_AZURITE_PORT", 10000));
+            AzuritePort: Port("CLOUDSTORE_AZURITE_PORT", 10000),
+            SmtpPort: Port("CLOUDSTORE_SMTP_PORT", 7025),
+            MailWebPort: Port("CLOUDSTORE_MAIL_PORT", 7080));
         try
         {
             return await Demo.RunAsync(options, loggers, stopping.Token);

@@ -5,9 +5,23 @@ public sealed record OrganizationResponse(Guid Id, string Name, bool RequireTwoF
 
 public sealed record OrganizationPolicyRequest(bool RequireTwoFactorForAll);
 
-public sealed record CreateUserRequest(string Email, string Role, string Password);
+/// <summary>
+/// Invite a person: their email address and role only. They choose their own password through the one-time link
+/// the invitation mail carries, so no administrator ever knows it.
+/// </summary>
+public sealed record CreateUserRequest(string Email, string Role);
 
-public sealed record UserResponse(Guid Id, string Email, string Role, bool TwoFactorEnabled, bool LockedOut, DateTimeOffset CreatedAt, bool Disabled = false);
+/// <param name="Invited">Invited and not yet accepted: no password, cannot sign in.</param>
+/// <param name="InvitationExpiresAt">When the current invitation link expires (null when not invited, or when no link is pending).</param>
+public sealed record UserResponse(
+    Guid Id, string Email, string Role, bool TwoFactorEnabled, bool LockedOut, DateTimeOffset CreatedAt, bool Disabled = false,
+    bool Invited = false, DateTimeOffset? InvitationExpiresAt = null);
+
+/// <summary>The invited person accepts with the token from their invitation link and the password they choose.</summary>
+public sealed record AcceptInvitationRequest(string Token, string Password);
+
+/// <summary>A new password, with the token from the reset link an administrator had sent.</summary>
+public sealed record CompletePasswordResetRequest(string Token, string NewPassword);
 
 public sealed record ChangeRoleRequest(string Role);
 

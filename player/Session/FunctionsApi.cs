@@ -17,6 +17,12 @@ public sealed record ApiResult<T>(T? Value, int Status, string? Title, string? D
 /// The functions API as the player's server uses it: the sign-in conversation, token refresh, and
 /// reads with a person's access token. Every call goes over TLS to the configured API only.
 /// </summary>
+/// <summary>A successful answer without a body (204).</summary>
+public sealed record Done
+{
+    public static readonly Done Value = new();
+}
+
 /// <summary>The front end's key (<see cref="PlayerOptions.FrontEndKeyFile"/>), read once at start; null when none is configured.</summary>
 public sealed record FrontEndKey(string? Value);
 
@@ -34,6 +40,14 @@ public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
 
     public Task<ApiResult<SignInResponse>> ConfirmEnrolmentAsync(string challenge, string code, IPAddress? browser, CancellationToken cancellationToken) =>
         PostAsync<SignInResponse>("api/auth/authenticator/confirm", new AuthenticatorConfirmRequest(challenge, code), browser, cancellationToken);
+
+    /// <summary>The invited person's chosen password, with the token from their invitation link.</summary>
+    public Task<ApiResult<Done>> AcceptInvitationAsync(string token, string password, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<Done>("api/invitations/accept", new AcceptInvitationRequest(token, password), browser, cancellationToken);
+
+    /// <summary>A new password, with the token from a reset link.</summary>
+    public Task<ApiResult<Done>> CompletePasswordResetAsync(string token, string newPassword, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<Done>("api/password-reset", new CompletePasswordResetRequest(token, newPassword), browser, cancellationToken);
 
     public Task<ApiResult<TokenResponse>> RefreshAsync(string refreshToken, string audience, CancellationToken cancellationToken) =>
         PostAsync<TokenResponse>("api/auth/token", new RefreshRequest(refreshToken, audience), browser: null, cancellationToken);
@@ -82,7 +96,8 @@ public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
         var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)
         {
-            return new ApiResult<T>(await response.Content.ReadFromJsonAsync<T>(cancellationToken), status, null, null);
+            var value = response.StatusCode == HttpStatusCode.NoContent ? Done.Value as T : await response.Content.ReadFromJsonAsync<T>(cancellationToken);
+            return new ApiResult<T>(value, status, null, null);
         }
 
         if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")

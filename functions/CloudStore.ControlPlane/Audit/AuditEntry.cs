@@ -39,6 +39,21 @@ public static class AuditActions
     public const string UserEnabled = "user.enabled";
     public const string UserDeleted = "user.deleted";
     public const string RoleChanged = "user.role-changed";
+
+    /// <summary>An administrator sent a new invitation link to someone who has not accepted yet; the old link stopped working.</summary>
+    public const string InvitationResent = "user.invitation-resent";
+
+    /// <summary>The invited person set their first password with the link (actor: the person; failures: anonymous, with why).</summary>
+    public const string InvitationAccepted = "user.invitation-accepted";
+
+    /// <summary>An administrator started a password reset: the person's sessions ended and a link was mailed.</summary>
+    public const string PasswordResetStarted = "user.password-reset-started";
+
+    /// <summary>A new password set with a reset link (actor: the person; failures: anonymous, with why).</summary>
+    public const string PasswordReset = "auth.password-reset";
+
+    /// <summary>The relay did not take an invitation or reset mail (outcome <c>failure:{purpose}</c>); the link was stored.</summary>
+    public const string MailNotSent = "user.mail-not-sent";
     public const string OrganizationCreated = "organization.created";
     public const string OrganizationPolicyChanged = "organization.policy-changed";
     public const string OrganizationRegionChosen = "organization.region-chosen";

@@ -42,6 +42,12 @@ public sealed class AuthOptions
 
     public TimeSpan EnrolmentCodeLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>How long an invitation link may wait to be accepted; an administrator can send a new one after.</summary>
+    public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a password-reset link works: short, because it sets a password without the old one.</summary>
+    public TimeSpan PasswordResetLifetime { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Device token lifetime (device access tokens are re-obtained with a fresh assertion).</summary>
     public TimeSpan DeviceTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -39,6 +39,8 @@ public static class AuthServices
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .Validate(o => o.AccessTokenLifetime > TimeSpan.Zero && o.AccessTokenLifetime <= TimeSpan.FromMinutes(15), "Auth:AccessTokenLifetime must be at most 15 minutes.")
             .Validate(o => Uri.TryCreate(o.Issuer, UriKind.Absolute, out var issuer) && issuer.Scheme == Uri.UriSchemeHttps, "Auth:Issuer must be an https URL.")
+            .Validate(o => o.InvitationLifetime >= TimeSpan.FromHours(1) && o.InvitationLifetime <= TimeSpan.FromDays(30), "Auth:InvitationLifetime must be from 1 hour to 30 days.")
+            .Validate(o => o.PasswordResetLifetime >= TimeSpan.FromMinutes(5) && o.PasswordResetLifetime <= TimeSpan.FromHours(24), "Auth:PasswordResetLifetime must be from 5 minutes to 24 hours.")
             .ValidateOnStart();
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<AccessTokens>();
@@ -48,6 +50,7 @@ public static class AuthServices
         services.AddScoped<SignInService>();
         services.AddScoped<MyAccount>();
         services.AddScoped<UserLifecycle>();
+        services.AddScoped<AccountLinks>();
 
         // Read here, not through IOptions: the external issuers decide which authentication schemes exist and the
         // lockout rule configures Identity, both at registration. The same section is validated on start above.

@@ -66,11 +66,12 @@ public sealed class SignInService(
             return await FailAsync(user, client, $"user:{user.Id}", "locked-out", cancellationToken);
         }
 
-        if (user.DisabledAt is not null)
+        if (user.DisabledAt is not null || user.PasswordHash is null)
         {
-            // Answered like a wrong password: the client learns nothing; the audit log says why.
+            // Answered like a wrong password: the client learns nothing; the audit log says why. An invited person has no
+            // password until they accept (nothing to guess, so no lockout count).
             users.PasswordHasher.VerifyHashedPassword(null!, DecoyHash, password);
-            return await FailAsync(user, client, $"user:{user.Id}", "disabled", cancellationToken);
+            return await FailAsync(user, client, $"user:{user.Id}", user.DisabledAt is not null ? "disabled" : "invitation-not-accepted", cancellationToken);
         }
 
         if (!await users.CheckPasswordAsync(user, password))

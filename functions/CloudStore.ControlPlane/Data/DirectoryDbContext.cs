@@ -42,6 +42,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 
     public DbSet<UsedTotpStep> UsedTotpSteps => Set<UsedTotpStep>();
 
+    public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
+
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
@@ -108,6 +110,14 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
         {
             used.HasKey(u => u.UserId);
             used.HasOne<CloudStoreUser>().WithOne().HasForeignKey<UsedTotpStep>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<AccountToken>(token =>
+        {
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasIndex(t => new { t.UserId, t.Purpose });
+            token.Property(t => t.Purpose).HasMaxLength(32);
+            token.HasOne<CloudStoreUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Notification>(notification =>

@@ -81,6 +81,18 @@ public static class DirectorySchema
 
         // Directories made before users could be disabled (migrations replace this).
         await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
+
+        // Directories made before invitations and password-reset links (migrations replace this).
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS AccountTokens (
+                Id TEXT NOT NULL CONSTRAINT PK_AccountTokens PRIMARY KEY,
+                UserId TEXT NOT NULL CONSTRAINT FK_AccountTokens_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
+                Purpose TEXT NOT NULL, TokenHash BLOB NOT NULL, CreatedAt INTEGER NOT NULL, ExpiresAt INTEGER NOT NULL, UsedAt INTEGER NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS IX_AccountTokens_TokenHash ON AccountTokens (TokenHash);
+            CREATE INDEX IF NOT EXISTS IX_AccountTokens_UserId_Purpose ON AccountTokens (UserId, Purpose);
+            """,
+            cancellationToken);
     }
 
     /// <summary>SQLite has no ADD COLUMN IF NOT EXISTS: adds the column only if <c>pragma_table_info</c> lacks it.</summary>

@@ -16,7 +16,7 @@ public static class UserEndpoints
     {
         var users = app.MapGroup("/api/users").WithTags("Users").RequireAuthorization(Policies.Administrator);
         users.MapGet("/", List).WithName("ListUsers").WithSummary("The organisation's users.");
-        users.MapPost("/", Create).WithName("CreateUser").WithSummary("Create a user with a role and an initial password.");
+        users.MapPost("/", Create).WithName("CreateUser").WithSummary("Invite a person by email with a role; they choose their own password through the mailed link.");
         users.MapGet("/{id:guid}", Get).WithName("GetUser");
         users.MapPut("/{id:guid}/role", ChangeRole).WithName("ChangeUserRole").WithSummary("Change a user's role; ends the user's sessions.");
         users.MapPost("/{id:guid}/disable", Disable).WithName("DisableUser").WithSummary("Disable a user: no sign-in, sessions end at once.");
@@ -36,21 +36,21 @@ public static class UserEndpoints
     {
         var caller = Caller.From(context.User);
         var users = await db.Users.Where(u => u.OrganizationId == caller.OrganizationId).OrderBy(u => u.Email).ToListAsync(cancellationToken);
-        return TypedResults.Ok(users.Select(u => ToResponse(u, time)).ToList());
+        var invitations = await PendingInvitationsAsync(db, users, cancellationToken);
+        return TypedResults.Ok(users.Select(u => ToResponse(u, time, invitations.GetValueOrDefault(u.Id))).ToList());
     }
 
     static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Get(Guid id, HttpContext context, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var user = await FindAsync(db, Caller.From(context.User), id, cancellationToken);
-        return user is null ? Problems.NotFound("user") : TypedResults.Ok(ToResponse(user, time));
+        return user is null ? Problems.NotFound("user")
+            : TypedResults.Ok(ToResponse(user, time, (await PendingInvitationsAsync(db, [user], cancellationToken)).GetValueOrDefault(user.Id)));
     }
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateUserRequest request, HttpContext context, UserManager<CloudStoreUser> users, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        CreateUserRequest request, HttpContext context, AccountLinks links, TimeProvider time, CancellationToken cancellationToken)
     {
-        var validation = new Validation()
-            .Text(nameof(request.Email), request.Email, Limits.EmailLength)
-            .Text(nameof(request.Password), request.Password, Limits.PasswordMaxLength);
+        var validation = new Validation().Text(nameof(request.Email), request.Email, Limits.EmailLength);
         if (!Roles.IsUserRole(request.Role))
         {
             validation.Add(nameof(request.Role), "One of administrator, operator, viewer.");
@@ -61,36 +61,15 @@ public static class UserEndpoints
             return validation.Problem();
         }
 
-        var caller = Caller.From(context.User);
-        if (await users.FindByEmailAsync(request.Email) is not null)
+        var result = await links.InviteAsync(Caller.From(context.User), request.Email, request.Role, cancellationToken);
+        return result.Outcome switch
         {
+            LinkOutcome.Done => TypedResults.Created($"/api/users/{result.User!.Id}", ToResponse(result.User, time, result.ExpiresAt)),
+            LinkOutcome.MailNotSent => AccountLinkEndpoints.MailNotSent("The user is created and shows as invited; send the invitation again once mail works."),
             // Email addresses are unique across organisations (they sign in); say no more than that it is taken.
-            return EmailUnavailable();
-        }
-
-        var user = new CloudStoreUser
-        {
-            Id = Guid.NewGuid(),
-            OrganizationId = caller.OrganizationId,
-            UserName = request.Email,
-            Email = request.Email,
-            Role = request.Role,
-            CreatedAt = time.GetUtcNow(),
+            LinkOutcome.EmailUnavailable => EmailUnavailable(),
+            _ => IdentityProblem(result.Errors!),
         };
-        cancellationToken.ThrowIfCancellationRequested();
-        var result = await users.CreateAsync(user, request.Password);
-        if (result.Errors.Any(e => e.Code is "DuplicateUserName" or "DuplicateEmail"))
-        {
-            return EmailUnavailable();
-        }
-
-        if (!result.Succeeded)
-        {
-            return IdentityProblem(result);
-        }
-
-        await audit.WriteAsync(caller.OrganizationId, caller.Actor, AuditActions.UserCreated, $"user:{user.Id}", $"success:role={user.Role}", cancellationToken);
-        return TypedResults.Created($"/api/users/{user.Id}", ToResponse(user, time));
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> ChangeRole(
@@ -252,7 +231,7 @@ public static class UserEndpoints
         Problems.Conflict("Email address not available", "Choose another email address for the new user.");
 
     /// <summary>Identity's refusals (a weak password, a malformed address) as a validation problem, without echoing the input.</summary>
-    static ValidationProblem IdentityProblem(IdentityResult result)
+    internal static ValidationProblem IdentityProblem(IdentityResult result)
     {
         var validation = new Validation();
         foreach (var error in result.Errors)
@@ -263,6 +242,22 @@ public static class UserEndpoints
         return validation.Problem();
     }
 
-    static UserResponse ToResponse(CloudStoreUser u, TimeProvider time) =>
-        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt, u.DisabledAt is not null);
+    /// <summary>When each invited user's pending (unused) invitation link expires.</summary>
+    static async Task<Dictionary<Guid, DateTimeOffset>> PendingInvitationsAsync(DirectoryDbContext db, IReadOnlyCollection<CloudStoreUser> users, CancellationToken cancellationToken)
+    {
+        var invited = users.Where(u => u.PasswordHash is null).Select(u => u.Id).ToList();
+        if (invited.Count == 0)
+        {
+            return [];
+        }
+
+        var links = await db.AccountTokens.Where(t => invited.Contains(t.UserId) && t.Purpose == AccountTokenPurposes.Invitation && t.UsedAt == null)
+            .Select(t => new { t.UserId, t.ExpiresAt }).ToListAsync(cancellationToken);
+        return links.GroupBy(l => l.UserId).ToDictionary(g => g.Key, g => g.Max(l => l.ExpiresAt));
+    }
+
+    /// <param name="invitationExpiresAt">The pending invitation link's expiry, for an invited user.</param>
+    internal static UserResponse ToResponse(CloudStoreUser u, TimeProvider time, DateTimeOffset? invitationExpiresAt = null) =>
+        new(u.Id, u.Email!, u.Role, u.TwoFactorEnabled, u.LockoutEnd > time.GetUtcNow(), u.CreatedAt, u.DisabledAt is not null,
+            u.PasswordHash is null, u.PasswordHash is null ? invitationExpiresAt : null);
 }

@@ -45,7 +45,7 @@ public sealed class UserLifecycle(DirectoryDbContext db, RefreshTokens sessions,
         return (LifecycleOutcome.Done, user);
     }
 
-    /// <summary>Deletes the user with their sessions, pending challenges and authenticator; the audit log keeps their id.</summary>
+    /// <summary>Deletes the user (an invited one too) with their sessions, pending challenges, authenticator and links; the audit log keeps their id.</summary>
     public async Task<LifecycleOutcome> DeleteAsync(Caller caller, Guid id, CancellationToken cancellationToken)
     {
         var (outcome, user) = await FindAsync(caller, id, cancellationToken);
@@ -58,6 +58,7 @@ public sealed class UserLifecycle(DirectoryDbContext db, RefreshTokens sessions,
         await db.RefreshTokens.Where(t => t.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         await db.SignInChallenges.Where(c => c.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         await db.UsedTotpSteps.Where(u => u.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.AccountTokens.Where(t => t.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         db.Users.Remove(user);
         audit.Add(caller.OrganizationId, caller.Actor, AuditActions.UserDeleted, $"user:{user.Id}", $"success:role={user.Role}");
         await db.SaveChangesAsync(cancellationToken);

@@ -39,6 +39,22 @@ public sealed class UserFunctions(OperationTable operations)
     public IResult ResetUserTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/two-factor/reset")] HttpRequest request) =>
         operations.Result(nameof(ResetUserTwoFactor));
 
+    [Function(nameof(ResendInvitation))]
+    public IResult ResendInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/invitation")] HttpRequest request) =>
+        operations.Result(nameof(ResendInvitation));
+
+    [Function(nameof(StartPasswordReset))]
+    public IResult StartPasswordReset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "users/{id:guid}/password-reset")] HttpRequest request) =>
+        operations.Result(nameof(StartPasswordReset));
+
+    [Function(nameof(AcceptInvitation))]
+    public IResult AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "invitations/accept")] HttpRequest request) =>
+        operations.Result(nameof(AcceptInvitation));
+
+    [Function(nameof(CompletePasswordReset))]
+    public IResult CompletePasswordReset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "password-reset")] HttpRequest request) =>
+        operations.Result(nameof(CompletePasswordReset));
+
     [Function(nameof(GetMe))]
     public IResult GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest request) =>
         operations.Result(nameof(GetMe));

@@ -39,6 +39,28 @@ param keyServerUrl string
 @description('Per region: regionId, blobEndpoint, indexHost, indexDatabaseName (outputs of modules/regional.bicep).')
 param regions array
 
+@description('SMTP relay that sends invitation and password-reset mail (e.g. smtp.azurecomm.net for Azure Communication Services).')
+param smtpHost string
+
+@description('SMTP port of the relay; 587 with STARTTLS unless mailSecurity says otherwise.')
+param smtpPort int
+
+@description('StartTls (587) or SslOnConnect (465); None is refused by the app for anything but loopback.')
+@allowed([
+  'StartTls'
+  'SslOnConnect'
+])
+param mailSecurity string
+
+@description('Sender address of invitation and password-reset mail; the relay must be allowed to send as it.')
+param mailFromAddress string
+
+@description('SMTP user name, when the relay wants one; empty for none.')
+param smtpUserName string
+
+@description('Key Vault secret URI of the SMTP password (read by the app\'s identity through a Key Vault reference, never put in a setting); empty for none.')
+param smtpPasswordSecretUri string
+
 // Storage Blob Data Owner on the app's own host account only: the host keeps its leases, timer
 // schedules and the deployment package there (https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to).
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -104,6 +126,39 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   }
 }
 
+// Mail:… (functions/CloudStore.ControlPlane/Mail/MailOptions.cs). The password, when there is one, stays in Key Vault:
+// the setting holds only a reference that the platform resolves with the app's identity.
+var mailSettings = concat(
+  [
+    {
+      name: 'Mail__SmtpHost'
+      value: smtpHost
+    }
+    {
+      name: 'Mail__SmtpPort'
+      value: string(smtpPort)
+    }
+    {
+      name: 'Mail__Security'
+      value: mailSecurity
+    }
+    {
+      name: 'Mail__FromAddress'
+      value: mailFromAddress
+    }
+  ],
+  empty(smtpUserName) ? [] : [
+    {
+      name: 'Mail__UserName'
+      value: smtpUserName
+    }
+    {
+      name: 'Mail__Password'
+      value: '@Microsoft.KeyVault(SecretUri=${smtpPasswordSecretUri})'
+    }
+  ]
+)
+
 // Regions:{region}:… as the control plane reads them (functions/Regional/RegionOptions.cs): Azure
 // storage through the managed identity (user-delegation SAS), and the region's index database.
 var regionSettings = flatten(map(regions, region => [
@@ -140,6 +195,8 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references (the SMTP password) are resolved with the app's own identity.
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
@@ -190,6 +247,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
             value: playerOrigin
           }
         ],
+        mailSettings,
         regionSettings
       )
     }

@@ -140,15 +140,34 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     }
 
     [Fact]
-    public async Task NewOperator_EnrolsAnAuthenticatorWithTheQrCode_GetsRecoveryCodes_AndSignsOut()
+    public async Task InvitedOperator_ChoosesAPasswordFromTheMailedLink_EnrolsWithTheQrCode_GetsRecoveryCodes_AndSignsOut()
     {
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
         var user = new TestUser(Guid.Empty, $"operator-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), Roles.Operator);
-        (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, user.Role, user.Password))).EnsureSuccessStatusCode();
+        (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, user.Role))).EnsureSuccessStatusCode();
+        using var inbox = MailInbox.ForStack(Cloud);
+        var invitation = await inbox.WaitForAsync(user.Email);
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
-        await page.GotoAsync(Cloud.PlayerUrl.ToString());
+        // The link from the mail (delivered over SMTP with TLS to the stack's maildev) opens the player's invitation page.
+        Assert.Equal(Cloud.PlayerOrigin, invitation.Link.GetLeftPart(UriPartial.Authority));
+        await page.GotoAsync(invitation.Link.ToString());
+        await page.Locator("input[autocomplete=new-password]").Nth(0).FillAsync(user.Password);
+        await page.Locator("input[autocomplete=new-password]").Nth(1).FillAsync(user.Password);
+        await page.ClickAsync("main button[type=submit]");
+        await PlayerPage.ExpectAsync(page, "input[type=email]");
+        Assert.Contains("Your password is set", await page.InnerTextAsync("p.message"), StringComparison.Ordinal);
+
+        // The link works once: opened again, the page says so and sets nothing.
+        var again = await context.NewPageAsync();
+        await again.GotoAsync(invitation.Link.ToString());
+        await again.Locator("input[autocomplete=new-password]").Nth(0).FillAsync(TestTenant.NewPassword());
+        await again.Locator("input[autocomplete=new-password]").Nth(1).FillAsync(await again.Locator("input[autocomplete=new-password]").Nth(0).InputValueAsync());
+        await again.ClickAsync("main button[type=submit]");
+        await PlayerPage.ExpectAsync(again, "p.message.error");
+        Assert.Contains("Link not valid", await again.InnerTextAsync("p.message.error"), StringComparison.Ordinal);
+
         await page.FillAsync("input[type=email]", user.Email);
         await page.FillAsync("input[type=password]", user.Password);
         await page.ClickAsync("main button[type=submit]");
@@ -235,8 +254,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     {
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
         using var camera = await tenant.AddCameraAsync();
-        var viewer = new TestUser(Guid.Empty, $"viewer-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), Roles.Viewer);
-        (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(viewer.Email, viewer.Role, viewer.Password))).EnsureSuccessStatusCode();
+        var viewer = await tenant.AddUserAsync(Roles.Viewer);
         using (var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = Cloud.FunctionsUrl })
         {
             await SignInFlow.SignInAsync(api, viewer, TimeProvider.System); // enrols the authenticator, as the phone would

@@ -36,6 +36,10 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         ["PUT /api/organization/region"] = AuditActions.OrganizationRegionChosen,
         ["PUT /api/organization/retention"] = AuditActions.RetentionChanged,
         ["POST /api/users/"] = AuditActions.UserCreated,
+        ["POST /api/users/{id:guid}/invitation"] = AuditActions.InvitationResent,
+        ["POST /api/invitations/accept"] = AuditActions.InvitationAccepted,
+        ["POST /api/users/{id:guid}/password-reset"] = AuditActions.PasswordResetStarted,
+        ["POST /api/password-reset"] = AuditActions.PasswordReset,
         ["PUT /api/users/{id:guid}/role"] = AuditActions.RoleChanged,
         ["POST /api/users/{id:guid}/disable"] = AuditActions.UserDisabled,
         ["POST /api/users/{id:guid}/enable"] = AuditActions.UserEnabled,
@@ -101,11 +105,16 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         // People: an operator joins, enrols an authenticator at first sign-in, and is managed by the administrator.
         var email = $"trail-{Guid.NewGuid():N}@tenant.test";
         var password = TestTenant.NewPassword();
-        var created = await StepAsync<UserResponse>("POST /api/users/", admin, adminActor, null, "success",
-            () => admin.PostAsJsonAsync("/api/users", new CreateUserRequest(email, Roles.Operator, password)));
+        var created = await StepAsync<UserResponse>("POST /api/users/", admin, adminActor, null, "success:role=operator",
+            () => admin.PostAsJsonAsync("/api/users", new CreateUserRequest(email, Roles.Operator)));
         var person = new TestUser(created.Id, email, password, Roles.Operator);
         var personActor = $"user:{person.Id}";
+        await StepAsync("POST /api/users/{id:guid}/invitation", admin, adminActor, personActor, "success", () => admin.PostAsync($"/api/users/{person.Id}/invitation", null));
+        using var inbox = await MailInbox.ForTestsAsync();
+        var invitation = await inbox.WaitForAsync(email, count: 2);
         using var anonymous = Client("2001:db8:b::1");
+        await StepAsync("POST /api/invitations/accept", anonymous, personActor, personActor, "success",
+            () => anonymous.PostAsJsonAsync("/api/invitations/accept", new AcceptInvitationRequest(invitation.LinkToken, password)));
         await StepAsync("POST /api/auth/sign-in", anonymous, personActor, personActor, "failure:",
             () => anonymous.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(email, "not the password at all")), expectStatus: HttpStatusCode.Unauthorized);
         var challenge = await SignInRequest(anonymous, person);
@@ -149,6 +158,10 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
             () => admin.PutAsJsonAsync($"/api/users/{person.Id}/role", new ChangeRoleRequest(Roles.Viewer)));
         await StepAsync("POST /api/users/{id:guid}/disable", admin, adminActor, target, "success", () => admin.PostAsync($"/api/users/{person.Id}/disable", null));
         await StepAsync("POST /api/users/{id:guid}/enable", admin, adminActor, target, "success", () => admin.PostAsync($"/api/users/{person.Id}/enable", null));
+        await StepAsync("POST /api/users/{id:guid}/password-reset", admin, adminActor, target, "success:sessions-ended", () => admin.PostAsync($"/api/users/{person.Id}/password-reset", null));
+        var reset = await inbox.WaitForAsync(email, count: 3);
+        await StepAsync("POST /api/password-reset", anonymous, personActor, personActor, "success",
+            () => anonymous.PostAsJsonAsync("/api/password-reset", new CompletePasswordResetRequest(reset.LinkToken, TestTenant.NewPassword())));
         await StepAsync("POST /api/users/{id:guid}/two-factor/reset", admin, adminActor, target, "success", () => admin.PostAsync($"/api/users/{person.Id}/two-factor/reset", null));
         await StepAsync("DELETE /api/users/{id:guid}", admin, adminActor, target, "success", () => admin.DeleteAsync($"/api/users/{person.Id}"));
 

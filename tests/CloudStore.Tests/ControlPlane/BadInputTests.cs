@@ -189,7 +189,8 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
             await db.Devices.CountAsync(d => d.Status != global::CloudStore.ControlPlane.Devices.DeviceStatus.Pending),
             await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount),
             await db.LegalHolds.CountAsync(), await db.LegalHolds.CountAsync(h => h.ReleasedAt != null),
-            await db.Cameras.CountAsync(c => c.RetentionDays != null), await db.Organizations.SumAsync(o => o.DefaultRetentionDays)));
+            await db.Cameras.CountAsync(c => c.RetentionDays != null), await db.Organizations.SumAsync(o => o.DefaultRetentionDays),
+            await db.AccountTokens.CountAsync(), await db.AccountTokens.CountAsync(t => t.UsedAt != null), await db.Users.CountAsync(u => u.PasswordHash == null)));
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
     }

@@ -1,4 +1,5 @@
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Users;
 using Microsoft.EntityFrameworkCore;
 using Xunit;
 
@@ -53,6 +54,34 @@ public sealed class DirectorySchemaUpgradeTests
                 Assert.Equal(0, await db.UsedTotpSteps.CountAsync());
                 Assert.Equal(0, await db.Users.CountAsync(u => u.DisabledAt != null));
                 Assert.True(await db.Organizations.Where(o => o.Name == "Old").Select(o => o.RequireTwoFactorForAll).SingleAsync());
+            });
+    }
+
+    [Fact]
+    public async Task EnsureCreated_DirectoryFromBeforeInvitations_GetsTheLinkTable_WithItsRules()
+    {
+        // No AccountTokens table: a user with a password, as every user had before invitations.
+        await WithOlderDirectoryAsync(
+            """
+            DROP TABLE AccountTokens;
+            INSERT INTO Organizations (Id, Name, CreatedAt, RequireTwoFactorForAll, SubscriptionEndsAt, DefaultRetentionDays) VALUES ('00000000-0000-0000-0000-0000000000BB', 'Old', 0, 1, 0, 30);
+            INSERT INTO AspNetUsers (Id, OrganizationId, Role, CreatedAt, UserName, Email, PasswordHash, EmailConfirmed, PhoneNumberConfirmed, TwoFactorEnabled, LockoutEnabled, AccessFailedCount)
+                VALUES ('00000000-0000-0000-0000-0000000000CC', '00000000-0000-0000-0000-0000000000BB', 'operator', 0, 'old@old.test', 'old@old.test', 'hash', 0, 0, 1, 1, 0);
+            """,
+            async db =>
+            {
+                var userId = Guid.Parse("00000000-0000-0000-0000-0000000000CC");
+                var hash = new byte[32];
+                db.AccountTokens.Add(new AccountToken { Id = Guid.NewGuid(), UserId = userId, Purpose = AccountTokenPurposes.PasswordReset, TokenHash = hash, ExpiresAt = DateTimeOffset.UnixEpoch });
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+
+                // The same hash twice is refused (a link is found by its hash), and the user's links go with the user.
+                db.AccountTokens.Add(new AccountToken { Id = Guid.NewGuid(), UserId = userId, Purpose = AccountTokenPurposes.Invitation, TokenHash = hash });
+                await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+                db.ChangeTracker.Clear();
+                await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = ON; DELETE FROM AspNetUsers;");
+                Assert.Equal(0, await db.AccountTokens.CountAsync());
             });
     }
 

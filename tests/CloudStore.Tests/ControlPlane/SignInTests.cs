@@ -109,13 +109,10 @@ public sealed class SignInTests(FunctionsFactory factory) : IClassFixture<Functi
     public async Task SignIn_NewAdministrator_MustEnrolAuthenticatorBeforeAnyToken()
     {
         var tenant = await TestTenant.CreateAsync(factory);
-        using var admin = tenant.Client(tenant.Administrator);
-        var email = $"second-admin-{Guid.NewGuid():N}@tenant.test";
-        var password = TestTenant.NewPassword();
-        (await admin.PostAsJsonAsync("/api/users", new CreateUserRequest(email, Roles.Administrator, password))).EnsureSuccessStatusCode();
+        var second = await tenant.AddUserAsync(Roles.Administrator, signIn: false);
         using var client = factory.NewClient();
 
-        var first = await (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(email, password))).Content.ReadFromJsonAsync<SignInResponse>();
+        var first = await (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(second.Email, second.Password))).Content.ReadFromJsonAsync<SignInResponse>();
         using var wrongConfirm = await client.PostAsJsonAsync("/api/auth/authenticator/confirm", new AuthenticatorConfirmRequest(first!.Challenge, "000000"));
 
         Assert.Equal(SignInResponse.AuthenticatorEnrolmentRequired, first.Status);

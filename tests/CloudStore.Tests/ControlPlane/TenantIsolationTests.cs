@@ -34,7 +34,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
     /// </summary>
     public sealed record Attack(Attacker As, Func<Victim, string>? Path, Func<Victim, object?>? Body = null, bool NamesVictim = false, string? NotScopedBecause = null);
 
-    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail, Guid HoldId);
+    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail, Guid HoldId, Guid InvitedId);
 
     static readonly Dictionary<string, Attack> Table = new(StringComparer.Ordinal)
     {
@@ -49,6 +49,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["POST /api/auth/token"] = new(Attacker.Anonymous, null, NotScopedBecause: "a refresh token is bound to one user (TokenTests)"),
         ["POST /api/auth/revoke"] = new(Attacker.Anonymous, null, NotScopedBecause: "a refresh token is bound to one user (TokenTests)"),
         ["POST /api/devices/enrol"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a code is bound to one device (DeviceTests)"),
+        ["POST /api/invitations/accept"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a link's token is bound to one user (InvitationTests)"),
+        ["POST /api/password-reset"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a link's token is bound to one user (InvitationTests)"),
         ["POST /api/devices/token"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; an assertion is bound to one device key (DeviceTests)"),
 
         ["GET /api/organization/"] = new(Attacker.Administrator, _ => "/api/organization"),
@@ -56,12 +58,14 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["GET /api/organization/licences"] = new(Attacker.Administrator, _ => "/api/organization/licences"),
         ["GET /api/organization/notifications"] = new(Attacker.Administrator, _ => "/api/organization/notifications"),
         ["GET /api/users/"] = new(Attacker.Administrator, _ => "/api/users"),
-        ["POST /api/users/"] = new(Attacker.Administrator, _ => "/api/users", v => new CreateUserRequest(v.OperatorEmail, Roles.Administrator, TestTenant.NewPassword())),
+        ["POST /api/users/"] = new(Attacker.Administrator, _ => "/api/users", v => new CreateUserRequest(v.OperatorEmail, Roles.Administrator)),
         ["GET /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),
         ["PUT /api/users/{id:guid}/role"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}/role", _ => new ChangeRoleRequest(Roles.Administrator), NamesVictim: true),
         ["POST /api/users/{id:guid}/disable"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}/disable", NamesVictim: true),
         ["POST /api/users/{id:guid}/enable"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}/enable", NamesVictim: true),
         ["DELETE /api/users/{id:guid}"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}", NamesVictim: true),
+        ["POST /api/users/{id:guid}/invitation"] = new(Attacker.Administrator, v => $"/api/users/{v.InvitedId}/invitation", NamesVictim: true),
+        ["POST /api/users/{id:guid}/password-reset"] = new(Attacker.Administrator, v => $"/api/users/{v.OperatorId}/password-reset", NamesVictim: true),
         ["POST /api/users/{id:guid}/two-factor/reset"] = new(Attacker.Administrator, v => $"/api/users/{v.AdministratorId}/two-factor/reset", NamesVictim: true),
         ["GET /api/me/"] = new(Attacker.Administrator, _ => "/api/me"),
         ["POST /api/me/recovery-codes"] = new(Attacker.Administrator, _ => "/api/me/recovery-codes", _ => new SecondFactorRequest("123456")),
@@ -170,6 +174,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             AttackerDeviceToken = (await Attacker.EnrolDeviceAsync("ATTACKER0001")).AccessToken;
             var victim = await TestTenant.CreateAsync(Factory, "Victim");
             var operatorUser = await victim.AddUserAsync(Roles.Operator);
+            var invited = await victim.InviteAsync(Roles.Viewer);
             await victim.EnrolDeviceAsync("VICTIM000001");
             using var admin = victim.Client(victim.Administrator);
             var devices = await admin.GetFromJsonAsync<List<DeviceResponse>>("/api/devices");
@@ -179,12 +184,12 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             (await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
             var hold = await (await admin.PostAsJsonAsync($"/api/cameras/{camera!.Id}/holds", new CreateLegalHoldRequest(
                 new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "VICTIM-CASE-7"))).Content.ReadFromJsonAsync<LegalHoldResponse>();
-            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera.Id, operatorUser.Email, hold!.Id);
+            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera.Id, operatorUser.Email, hold!.Id, invited.Id);
             VictimIdentifiers =
             [
                 victim.OrganizationId.ToString(), victim.Administrator.Id.ToString(), operatorUser.Id.ToString(), device.Id.ToString(),
                 pending.DeviceId.ToString(), camera.Id.ToString(), victim.Administrator.Email, operatorUser.Email, "VICTIM00000", "Vault",
-                hold.Id.ToString(), "VICTIM-CASE-7",
+                hold.Id.ToString(), "VICTIM-CASE-7", invited.Id.ToString(), invited.Email,
             ];
         }
 
@@ -201,6 +206,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
                     .Select(t => new { t.UserId, t.Name, t.Value }).ToListAsync(),
                 sessions = await db.RefreshTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.Id)
                     .Select(t => new { t.Id, t.RevokedAt }).ToListAsync(),
+                links = await db.AccountTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.Id)
+                    .Select(t => new { t.Id, t.Purpose, t.TokenHash, t.ExpiresAt, t.UsedAt }).ToListAsync(),
                 devices = await db.Devices.Where(d => d.OrganizationId == id).OrderBy(d => d.Id)
                     .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt }).ToListAsync(),
                 cameras = await db.Cameras.Where(c => c.OrganizationId == id || db.Devices.Any(d => d.Id == c.DeviceId && d.OrganizationId == id)).OrderBy(c => c.Id)

@@ -19,6 +19,9 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
     public const string ClientHeader = "X-Test-Client-Address";
     public const string Issuer = "https://functions.cloudstore.test/api";
 
+    /// <summary>The player origin invitation and password-reset links point at.</summary>
+    public const string PlayerOrigin = "https://player.cloudstore.test";
+
     readonly Dictionary<string, string?> _settings = [];
 
     public FunctionsFactory()
@@ -44,6 +47,13 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:SigningKeyFile", Path.Combine(Folder, "signing-key.pem"));
         builder.UseSetting("Directory:ConnectionString", $"Data Source={Path.Combine(Folder, "directory.db")}");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Player:Origin", PlayerOrigin);
+
+        // The run's shared maildev (TestMailServer, started by TestTenant): real SMTP, read back through its REST API.
+        builder.UseSetting("Mail:SmtpHost", "127.0.0.1");
+        builder.UseSetting("Mail:SmtpPort", TestMailServer.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Mail:Security", "None");
+        builder.UseSetting("Mail:FromAddress", CloudStore.LocalStack.MailDev.FromAddress);
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

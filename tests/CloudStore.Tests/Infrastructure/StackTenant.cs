@@ -56,6 +56,25 @@ public sealed class StackTenant : IDisposable
     }
 
     /// <summary>
+    /// A person invited by the administrator who accepted through the mailed link (read from the stack's maildev) and
+    /// chose a password; not signed in yet, so their first sign-in enrols the authenticator.
+    /// </summary>
+    public async Task<TestUser> AddUserAsync(string role)
+    {
+        var user = new TestUser(Guid.Empty, $"{role}-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), role);
+        using (var invited = await Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, role)))
+        {
+            Assert.True(invited.IsSuccessStatusCode, await invited.Content.ReadAsStringAsync());
+        }
+
+        using var inbox = MailInbox.ForStack(Cloud);
+        using var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = Cloud.FunctionsUrl };
+        using var accepted = await api.PostAsJsonAsync("/api/invitations/accept", new AcceptInvitationRequest((await inbox.WaitForAsync(user.Email)).LinkToken, user.Password));
+        Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
+        return user;
+    }
+
+    /// <summary>
     /// A device with one camera, enrolled with its own key and signed in once (which reports its firmware);
     /// the camera enabled unless asked otherwise.
     /// </summary>

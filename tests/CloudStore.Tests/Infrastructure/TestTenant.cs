@@ -78,6 +78,7 @@ public sealed class TestTenant
     /// <param name="licences">Licences operations adds at once (each enabled camera uses one).</param>
     public static async Task<TestTenant> CreateAsync(FunctionsFactory factory, string name = "Tenant", Guid? organizationId = null, int licences = 10)
     {
+        await TestMailServer.StartedAsync(); // invitations are mailed: the relay must be up before the first one
         var number = Interlocked.Increment(ref s_counter);
         var email = $"admin{number}-{Guid.NewGuid():N}@{name.ToLowerInvariant()}.test";
         var password = NewPassword();
@@ -95,22 +96,35 @@ public sealed class TestTenant
         return tenant;
     }
 
-    /// <summary>Creates a user through the API, as an administrator does.</summary>
+    /// <summary>
+    /// Adds a person as it happens for real: the administrator invites them (email and role), the invitation arrives
+    /// in the test mail server, and the person follows its link and chooses a password; then, unless told not to,
+    /// they sign in (which enrols their authenticator).
+    /// </summary>
     public async Task<TestUser> AddUserAsync(string role, bool signIn = true)
     {
-        var email = $"{role}-{Guid.NewGuid():N}@tenant.test";
-        var password = NewPassword();
-        using var client = Client(Administrator);
-        using var response = await client.PostAsJsonAsync("/api/users", new CreateUserRequest(email, role, password));
-        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<UserResponse>();
-        var user = new TestUser(created!.Id, email, password, role);
+        var invited = await InviteAsync(role);
+        using var inbox = await MailInbox.ForTestsAsync();
+        var user = new TestUser(invited.Id, invited.Email, NewPassword(), role);
+        using var anonymous = Factory.NewClient();
+        using var accepted = await anonymous.PostAsJsonAsync("/api/invitations/accept", new AcceptInvitationRequest((await inbox.WaitForAsync(user.Email)).LinkToken, user.Password));
+        Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
         if (signIn)
         {
             await SignInAsync(user);
         }
 
         return user;
+    }
+
+    /// <summary>Invites a person (a new address) as the administrator does; they have not accepted yet.</summary>
+    public async Task<UserResponse> InviteAsync(string role)
+    {
+        var email = $"{role}-{Guid.NewGuid():N}@tenant.test";
+        using var client = Client(Administrator);
+        using var response = await client.PostAsJsonAsync("/api/users", new CreateUserRequest(email, role));
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<UserResponse>())!;
     }
 
     /// <summary>Signs in the way the player does: password, then enrol or answer the authenticator as asked.</summary>

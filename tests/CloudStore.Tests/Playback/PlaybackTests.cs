@@ -174,8 +174,7 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
 
     async Task<TokenResponse> SessionForNewUserAsync(StackTenant tenant, string role, string audience)
     {
-        var user = new TestUser(Guid.Empty, $"{role}-{Guid.NewGuid():N}@stack.test", TestTenant.NewPassword(), role);
-        (await tenant.Administrator.PostAsJsonAsync("/api/users", new CreateUserRequest(user.Email, role, user.Password))).EnsureSuccessStatusCode();
+        var user = await tenant.AddUserAsync(role);
         using var client = new HttpClient(TrustedHttp.CreateHandler(stack.Cloud.Certificates.CaCertificate)) { BaseAddress = stack.Cloud.FunctionsUrl };
         var tokens = await SignInFlow.SignInAsync(client, user, TimeProvider.System);
         return (await (await client.PostAsJsonAsync("/api/auth/token", new RefreshRequest(tokens.RefreshToken!, audience))).Content.ReadFromJsonAsync<TokenResponse>())!;

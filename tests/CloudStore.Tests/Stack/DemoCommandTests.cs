@@ -23,7 +23,7 @@ public sealed class DemoCommandTests : IDisposable
     [Fact]
     public async Task Demo_ComesUp_PlaysTheLastMinuteInTheBrowserWithinAMinute_AndStopsCleanlyOnCtrlC()
     {
-        var ports = Enumerable.Range(0, 4).Select(_ => ChildProcess.FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 6).Select(_ => ChildProcess.FreePort()).ToArray();
         var start = new ProcessStartInfo("bash")
         {
             WorkingDirectory = RepositoryLayout.Root,
@@ -39,6 +39,8 @@ public sealed class DemoCommandTests : IDisposable
         start.Environment["CLOUDSTORE_KEYSERVER_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture);
         start.Environment["CLOUDSTORE_PLAYER_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture);
         start.Environment["CLOUDSTORE_AZURITE_PORT"] = ports[3].ToString(CultureInfo.InvariantCulture);
+        start.Environment["CLOUDSTORE_SMTP_PORT"] = ports[4].ToString(CultureInfo.InvariantCulture);
+        start.Environment["CLOUDSTORE_MAIL_PORT"] = ports[5].ToString(CultureInfo.InvariantCulture);
         using var demo = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
         var ready = new TaskCompletionSource();
@@ -72,12 +74,15 @@ public sealed class DemoCommandTests : IDisposable
             using var client = new HttpClient(TrustedHttp.CreateHandler(Path.Combine(_state, "tls", "ca.pem")));
             using var player = await client.GetAsync($"https://127.0.0.1:{ports[2]}/");
             using var api = await client.GetAsync($"https://127.0.0.1:{ports[0]}/api/health");
+            using var inbox = await client.GetAsync($"https://127.0.0.1:{ports[5]}/api/healthz");
             Assert.Equal(System.Net.HttpStatusCode.OK, player.StatusCode);
             Assert.Equal(System.Net.HttpStatusCode.OK, api.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, inbox.StatusCode);
             lock (output)
             {
                 Assert.Contains("admin@demo.cloudstore.test", output.ToString(), StringComparison.Ordinal);
                 Assert.Contains("otpauth://totp/CloudStore:", output.ToString(), StringComparison.Ordinal);
+                Assert.Contains($"Mail inbox    https://127.0.0.1:{ports[5]}/", output.ToString(), StringComparison.Ordinal);
             }
 
             // Both simulated cameras record: within a minute each has segments in the region's index.

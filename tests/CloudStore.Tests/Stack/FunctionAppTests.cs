@@ -114,6 +114,10 @@ public sealed class FunctionAppTests : IDisposable
 
     [Theory]
     [InlineData("Player:Origin", "http://player.test")]
+    [InlineData("Player:Origin", "")]
+    [InlineData("Mail:SmtpHost", "")]
+    [InlineData("Mail:FromAddress", "not-an-address")]
+    [InlineData("Auth:PasswordResetLifetime", "2.00:00:00")]
     [InlineData("KeyServer:Url", "http://keyserver.test")]
     [InlineData("Playback:ReadUrlLifetime", "2.00:00:00")]
     [InlineData("Directory:Provider", "oracle")]
