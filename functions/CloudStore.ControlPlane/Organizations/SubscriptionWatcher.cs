@@ -40,7 +40,7 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
     {
         var now = time.GetUtcNow();
         var horizon = now.AddDays(WarningDays.Max());
-        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon)
+        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon && o.DeletedAt == null)
             .Select(o => new { o.Id, o.SubscriptionEndsAt }).ToListAsync(cancellationToken);
         var recorded = 0;
         foreach (var organization in organizations)
