@@ -9,12 +9,12 @@ namespace CloudStore.ControlPlane.Decommissioning;
 
 /// <summary>
 /// The end of things: an administrator deletes a camera, a device, or the whole organisation. Each answers at once with
-/// what happens next; the hourly sweep does the deleting of recordings.
+/// what happens next; the hourly sweep does the deleting of recordings (<see cref="DecommissionSweep"/>).
 /// </summary>
 public static class DecommissionEndpoints
 {
     public static IServiceCollection AddDecommissioning(this IServiceCollection services) =>
-        services.AddScoped<CameraDeletions>().AddScoped<OrganizationDeletion>();
+        services.AddScoped<CameraDeletions>().AddScoped<OrganizationDeletion>().AddScoped<DecommissionSweep>();
 
     public static IEndpointRouteBuilder MapDecommissioning(this IEndpointRouteBuilder app)
     {

@@ -40,7 +40,7 @@ public sealed record OrganizationDeletionResult(OrganizationDeletionOutcome Outc
 /// <see cref="OrganizationTombstone"/> written; from then on the API refuses its access tokens
 /// (<see cref="DeletedOrganizationGate"/>). Then the key server destroys its key in every region (crypto-shredding),
 /// region by region, each recorded on the tombstone, so a crash or an unreachable key server resumes at the next sweep.
-/// The hourly sweep deletes its objects and rows afterwards (to come).
+/// The sweep (<see cref="DecommissionSweep"/>) deletes its objects and rows afterwards.
 /// </summary>
 public sealed class OrganizationDeletion(
     DirectoryDbContext db, UserManager<CloudStoreUser> users, Authenticator authenticator, KeyServerClient keyServer, AuditLog audit, TimeProvider time)
