@@ -1,7 +1,12 @@
 using System.Net.Http.Headers;
 using CloudStore.Contracts;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
+using CloudStore.ControlPlane.Retention;
+using CloudStore.Device.Media;
 using CloudStore.Tests.Infrastructure;
+using CloudStore.Tests.Upload;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace CloudStore.Tests.Decommissioning;
@@ -54,5 +59,28 @@ public static class DecommissionKit
             using var response = await http.SendAsync(request);
             Assert.True(response.IsSuccessStatusCode, $"{name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
+    }
+
+    /// <summary>An organisation homed in <paramref name="region"/> whose one camera has uploaded and indexed the whole source video.</summary>
+    public static async Task<(StackTenant Tenant, StackCamera Camera, List<SegmentRow> Rows)> RecordAsync(
+        LocalCloudFixture stack, SourceVideoFixture video, string work, string region)
+    {
+        var tenant = await StackTenant.CreateAsync(stack.Cloud, region);
+        var camera = await tenant.AddCameraAsync();
+        using (var uploader = UploadTestKit.Uploader(stack.Cloud, camera, Path.Combine(work, camera.CameraId.ToString("N"))))
+        {
+            await uploader.RunAsync(new VideoSource.Folder(video.Playlist), new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        }
+
+        var rows = await new RegionInspector(stack.Cloud, region).SegmentsAsync(camera.CameraId);
+        Assert.Equal(video.Segments.Count, rows.Count);
+        return (tenant, camera, rows);
+    }
+
+    /// <summary>One hourly sweep, as the timer runs it, on the host's clock.</summary>
+    public static async Task<RetentionSweep.Result> SweepAsync(FunctionsFactory host)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RetentionSweep>().RunAsync(CancellationToken.None);
     }
 }
