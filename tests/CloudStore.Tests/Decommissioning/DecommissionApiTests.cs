@@ -262,6 +262,25 @@ public sealed class DecommissionApiTests(FunctionsFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task DeleteOrganization_ByOperationsFourTimesAtOnce_OneMarksIt_TheOthersFindItDeleted_NoError()
+    {
+        var tenant = await TestTenant.CreateAsync(factory, "Racing");
+        var name = await factory.WithDirectoryAsync(db => db.Organizations.Where(o => o.Id == tenant.OrganizationId).Select(o => o.Name).SingleAsync());
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var scope = factory.Services.CreateAsyncScope();
+            return (await scope.ServiceProvider.GetRequiredService<OrganizationDeletion>()
+                .RequestByOperationsAsync(tenant.OrganizationId, name, deleteHeld: false, CancellationToken.None)).Outcome;
+        }));
+
+        Assert.Single(outcomes, o => o == OrganizationDeletionOutcome.Accepted);
+        Assert.All(outcomes, o => Assert.True(o is OrganizationDeletionOutcome.Accepted or OrganizationDeletionOutcome.AlreadyDeleted, o.ToString()));
+        Assert.Equal(1, await factory.WithDirectoryAsync(db => db.AuditEntries.CountAsync(e => e.OrganizationId == tenant.OrganizationId
+            && e.Action == AuditActions.OrganizationDeleted && e.Outcome == AuditLog.Success)));
+    }
+
+    [Fact]
     public async Task DeleteOrganization_ActiveLegalHold_Refused409UntilReleased_OperationsMayOverrideAndRerun()
     {
         var (tenant, camera, admin) = await EnabledCameraAsync();
