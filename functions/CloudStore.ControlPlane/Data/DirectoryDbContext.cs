@@ -1,5 +1,6 @@
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Decommissioning;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Retention;
@@ -42,6 +43,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
     public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
+    public DbSet<OrganizationTombstone> OrganizationTombstones => Set<OrganizationTombstone>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
@@ -63,7 +66,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
         builder.Entity<Device>(device =>
         {
-            device.HasIndex(d => new { d.OrganizationId, d.Serial }).IsUnique();
+            // A serial is unique among the organisation's devices that are not deleted: a deleted one frees it for a new device.
+            device.HasIndex(d => new { d.OrganizationId, d.Serial }).IsUnique().HasFilter(DirectorySchema.NotDeleted).HasDatabaseName(DirectorySchema.LiveDeviceSerialIndex);
             device.HasIndex(d => d.EnrolmentCodeHash).IsUnique();
             device.Property(d => d.Serial).HasMaxLength(Limits.SerialLength);
             device.Property(d => d.Model).HasMaxLength(Limits.NameLength);
@@ -74,7 +78,8 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
 
         builder.Entity<Camera>(camera =>
         {
-            camera.HasIndex(c => new { c.DeviceId, c.Channel }).IsUnique();
+            camera.HasIndex(c => new { c.DeviceId, c.Channel }).IsUnique().HasFilter(DirectorySchema.NotDeleted).HasDatabaseName(DirectorySchema.LiveCameraChannelIndex);
+            camera.Property(c => c.RecordingsAfterDeletion).HasConversion<string>().HasMaxLength(8);
             camera.HasIndex(c => c.OrganizationId);
             camera.Property(c => c.Name).HasMaxLength(Limits.NameLength);
             camera.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId);
@@ -141,6 +146,16 @@ public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> opti
             hold.Property(h => h.ReleasedBy).HasMaxLength(200);
             hold.HasOne<Organization>().WithMany().HasForeignKey(h => h.OrganizationId);
             hold.HasOne<Camera>().WithMany().HasForeignKey(h => h.CameraId);
+        });
+
+        builder.Entity<OrganizationTombstone>(tombstone =>
+        {
+            tombstone.HasKey(t => t.OrganizationId);
+            tombstone.Property(t => t.NameSha256).HasMaxLength(64);
+            tombstone.Property(t => t.HomeRegion).HasMaxLength(32);
+            tombstone.Property(t => t.DeletedBy).HasMaxLength(200);
+            tombstone.Property(t => t.KeysDestroyedIn).HasMaxLength(200);
+            tombstone.Ignore(t => t.KeysDestroyedRegions);
         });
 
         builder.Entity<AuditEntry>(entry =>
