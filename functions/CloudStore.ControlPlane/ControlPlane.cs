@@ -5,6 +5,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Credentials;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Decommissioning;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Licences;
 using CloudStore.ControlPlane.Mail;
@@ -78,7 +79,7 @@ public static class ControlPlane
             .Validate(o => o.ReadUrlLifetime >= TimeSpan.FromMinutes(1) && o.ReadUrlLifetime <= TimeSpan.FromHours(12), "Playback:ReadUrlLifetime must be from 1 minute to 12 hours.")
             .ValidateOnStart();
         services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>();
-        services.AddRetention();
+        services.AddRetention().AddDecommissioning();
         services.AddControlPlaneHealth();
         services.AddSingleton<OperationTable>();
         return builder;
@@ -93,6 +94,7 @@ public static class ControlPlane
         app.UseSecurityHeaders(SecurityHeaders.ApiContentSecurityPolicy, noStore: true);
         app.UseCors();
         app.UseAuthentication();
+        app.UseDeletedOrganizationGate();
         app.UseAuthorization();
         return app;
     }
@@ -115,6 +117,7 @@ public static class ControlPlane
         app.MapSegments();
         app.MapPlayback();
         app.MapRetention();
+        app.MapDecommissioning();
         return app;
     }
 

@@ -38,7 +38,9 @@ public sealed class S3Server : IAsyncDisposable
 
         port = port == 0 ? ChildProcess.FreePort() : port;
         Directory.CreateDirectory(dataFolder);
-        List<string> arguments = [script, port.ToString(CultureInfo.InvariantCulture), dataFolder, certificates.ServerCertificate, certificates.ServerKey, playerOrigin, .. regions.Select(BucketName)];
+        // s3rver makes ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 keeps in its legacy provider:
+        // without it every truncated listing (a camera's prefix deleted a page at a time) fails with 500.
+        List<string> arguments = ["--openssl-legacy-provider", script, port.ToString(CultureInfo.InvariantCulture), dataFolder, certificates.ServerCertificate, certificates.ServerKey, playerOrigin, .. regions.Select(BucketName)];
         var process = await ChildProcess.StartAsync("s3", "node", arguments, new Dictionary<string, string>(), logFile,
             new Uri(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{port}/")), certificates.CaCertificate, cancellationToken);
         return new S3Server(process, port);

@@ -1,8 +1,7 @@
 // The local S3 server (s3rver, the fork that verifies SigV4 signatures) over HTTPS on loopback.
 // s3rver has no CLI, so the local stack starts it with this script:
 //   node s3-server.mjs PORT DATA-FOLDER CERT.pem KEY.pem PLAYER-ORIGIN BUCKET [BUCKET ...]
-// Buckets are made at start: bucket-level calls (PutBucket, ListObjectsV2) fail s3rver's signature
-// check. Each bucket lets the web player's origin (and no other) read objects with GET (CORS), as the
+// Buckets are made at start (PutBucket from the SDK is not needed). Each bucket lets the web player's origin (and no other) read objects with GET (CORS), as the
 // regional buckets are configured in the cloud. Access key and secret are s3rver's fixed account, S3RVER / S3RVER: local only.
 //
 // Two behaviours of real S3 that s3rver lacks are added in front of it, so that the local server is
@@ -10,6 +9,8 @@
 // - a private bucket: requests without a signature are refused (s3rver serves them);
 // - conditional writes: PutObject with "If-None-Match: *" fails with 412 when the key exists
 //   (S3 has supported this since 2024; CloudStore's upload grants require it, so they are create-only).
+// And one fix: s3rver checks a bucket-level request against the path "/BUCKET" while SDKs sign the path
+// they send, "/BUCKET/" (as S3 does), so ListObjectsV2 and DeleteObjects failed SignatureDoesNotMatch.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import S3rver from '@20minutes/s3rver';
@@ -50,6 +51,13 @@ server.middleware.unshift(async (ctx, next) => {
   const signed = 'authorization' in ctx.headers || 'X-Amz-Algorithm' in ctx.query || 'Signature' in ctx.query;
   if (!signed && ctx.method !== 'OPTIONS') {
     return s3Error(ctx, 403, 'AccessDenied', 'Access Denied');
+  }
+
+  if (/^\/[^/]+\/$/.test(ctx.path) && 'authorization' in ctx.headers) {
+    // s3rver's canonical path is "/" + bucket + mountPath for virtual-host requests: with mount path "/" it is
+    // "/BUCKET/", the path signed. Routing does not read either value; the vhost middleware's write is ignored.
+    ctx.mountPath = '/';
+    Object.defineProperty(ctx.state, 'vhost', { get: () => true, set: () => {}, configurable: true });
   }
 
   if (ctx.method === 'PUT' && ctx.headers['if-none-match'] === '*') {

@@ -18,7 +18,10 @@ public interface IKeyStore
     /// <summary>A new key version; new data keys are wrapped under it, old wrapped keys still unwrap.</summary>
     Task<PublicKeyResponse> RotateAsync(Guid organizationId, string region, CancellationToken cancellationToken);
 
-    /// <exception cref="System.Security.Cryptography.CryptographicException">Unknown key, or the wrapped key was changed.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">
+    /// Unknown key, or the wrapped key was changed; <see cref="KeyDestroyedException"/> (one of them) where the store knows the
+    /// key was destroyed (the local store; Key Vault answers a deleted key as an unknown one).
+    /// </exception>
     Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken);
 
     /// <summary>
@@ -30,5 +33,9 @@ public interface IKeyStore
     Task<bool> DestroyAsync(Guid organizationId, string region, CancellationToken cancellationToken);
 }
 
-/// <summary>The organisation's key in the region was destroyed (its organisation was deleted): none is made again.</summary>
-public sealed class KeyDestroyedException(string message) : Exception(message);
+/// <summary>
+/// The organisation's key in the region was destroyed (its organisation was deleted): none is made again, and nothing wrapped
+/// under it opens. A <see cref="System.Security.Cryptography.CryptographicException"/>, so every caller that refuses an
+/// unknown key refuses a destroyed one too.
+/// </summary>
+public sealed class KeyDestroyedException(string message) : System.Security.Cryptography.CryptographicException(message);

@@ -27,6 +27,11 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
     public async Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
     {
         var id = KeyStoreRules.KeyIdOf(wrapped);
+        if (File.Exists(TombstonePath(id.OrganizationId, id.Region)))
+        {
+            throw new KeyDestroyedException($"The organisation's key in {id.Region} was destroyed.");
+        }
+
         var file = await ReadAsync(id.OrganizationId, id.Region, cancellationToken);
         var version = file?.Versions.SingleOrDefault(v => v.Version == id.Version) ?? throw KeyStoreRules.NoSuchKey();
         using var rsa = RSA.Create();

@@ -50,6 +50,11 @@ public static class UnwrapEndpoints
         {
             record = await keys.UnwrapAsync(WrappedKey.Parse(Base64UrlEncoder.DecodeBytes(wrapped)), cancellationToken);
         }
+        catch (KeyDestroyedException)
+        {
+            // Crypto-shredding: the organisation was deleted. Not a tampered key, and not worth retrying.
+            return await RefuseAsync(StatusCodes.Status410Gone, "key-destroyed", "", "The organisation's key was destroyed");
+        }
         catch (Exception e) when (e is FormatException or CryptographicException or ArgumentException)
         {
             return await RefuseAsync(StatusCodes.Status400BadRequest, "tampered", "", "The wrapped key cannot be opened");

@@ -51,15 +51,22 @@ public sealed record CreateCameraRequest(string Name, int Channel);
 
 /// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
 /// <param name="RetentionDays">The camera's own retention in days; null: the organisation's default applies.</param>
-public sealed record CameraResponse(Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt, string? FirmwareVersion, int? RetentionDays = null);
+/// <param name="DeletedAt">When an administrator deleted it; null while it is not deleted.</param>
+/// <param name="RecordingsAfterDeletion">For a deleted camera, <c>delete</c> or <c>keep</c> (<see cref="RecordingsChoices"/>).</param>
+public sealed record CameraResponse(
+    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, DateTimeOffset CreatedAt, string? FirmwareVersion, int? RetentionDays = null,
+    DateTimeOffset? DeletedAt = null, string? RecordingsAfterDeletion = null);
 
 /// <summary>A camera as the camera list shows it: where its recordings are stored and when the last one ended.</summary>
 /// <param name="DeviceStatus">Pending, Active or Revoked.</param>
 /// <param name="Region">The organisation's home region; null until chosen.</param>
 /// <param name="LastRecordingEnd">The end of the camera's latest indexed segment; null when it has none.</param>
 /// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
+/// <param name="DeletedAt">When an administrator deleted it; a deleted camera is listed while recordings of it remain.</param>
+/// <param name="RecordingsAfterDeletion">For a deleted camera, <c>delete</c> or <c>keep</c> (<see cref="RecordingsChoices"/>).</param>
 public sealed record CameraOverviewResponse(
-    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd, string? FirmwareVersion);
+    Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd, string? FirmwareVersion,
+    DateTimeOffset? DeletedAt = null, string? RecordingsAfterDeletion = null);
 
 public sealed record AuditEntryResponse(
     long Id,

@@ -36,6 +36,23 @@ public sealed class RetentionRulesTests
         Assert.Equal(deleted, toDelete.Contains(segment));
     }
 
+    [Theory]
+    [InlineData(3650, 0.0)]
+    [InlineData(30, -1.0)] // ends in the future (a camera clock ahead of ours): still deleted with the camera
+    [InlineData(1, 5000.0)]
+    public void SegmentsToDelete_CameraDeletedWithItsRecordings_EverySegmentWhateverItsAge_OnlyHoldsKeep(int days, double endedDaysAgo)
+    {
+        var segment = Ended(1, endedDaysAgo);
+        var held = Ended(2, endedDaysAgo + 1);
+        var cutoff = RetentionRules.Cutoff(Now, days, recordingsDeleted: true);
+
+        var toDelete = RetentionRules.SegmentsToDelete([segment, held], cutoff, [new HeldRange(held.Start, held.End)], 100);
+
+        Assert.Equal([segment], toDelete);
+        Assert.Equal(RetentionRules.Cutoff(Now, days), RetentionRules.Cutoff(Now, days, recordingsDeleted: false));
+        Assert.Equal(["init/a.mp4"], RetentionRules.UnreferencedToDelete([("init/a.mp4", Now), ("init/b.mp4", Now)], new HashSet<string> { "init/b.mp4" }, cutoff));
+    }
+
     [Fact]
     public void SegmentsToDelete_SegmentRunningAcrossTheCutoff_KeptWhole()
     {

@@ -81,4 +81,28 @@ public static class AuditActions
     public const string RetentionChanged = "recordings.retention-changed";
     public const string LegalHoldPlaced = "recordings.legal-hold-placed";
     public const string LegalHoldReleased = "recordings.legal-hold-released";
+
+    /// <summary>An administrator deleted a camera (outcome <c>success:recordings=delete|keep;holds=N</c>).</summary>
+    public const string CameraDeleted = "camera.deleted";
+
+    /// <summary>The sweep removed a deleted camera once nothing of its recordings remained (objects left unindexed counted).</summary>
+    public const string CameraPurged = "camera.purged";
+
+    /// <summary>An administrator deleted (and so revoked) a device with its cameras.</summary>
+    public const string DeviceDeleted = "device.deleted";
+
+    /// <summary>The sweep removed a deleted device's row after its last camera.</summary>
+    public const string DevicePurged = "device.purged";
+
+    /// <summary>An organisation was deleted, by its administrator or by operations; refusals are audited too.</summary>
+    public const string OrganizationDeleted = "organization.deleted";
+
+    /// <summary>The key server destroyed the organisation's key in one region (crypto-shredding), or could not be reached.</summary>
+    public const string OrganizationKeysDestroyed = "organization.keys-destroyed";
+
+    /// <summary>The sweep deleted a deleted organisation's objects and index rows in one region.</summary>
+    public const string OrganizationStorageCleared = "organization.storage-cleared";
+
+    /// <summary>The sweep removed a deleted organisation's directory rows; its tombstone and audit entries stay.</summary>
+    public const string OrganizationPurged = "organization.purged";
 }

@@ -17,7 +17,9 @@ public sealed class SigningKeys : IDisposable
     public SigningKeys(IOptions<AuthOptions> options)
     {
         _key = LoadOrCreate(options.Value.SigningKeyFile);
-        var securityKey = new ECDsaSecurityKey(_key);
+        // No provider cache: IdentityModel caches signature providers process-wide by public key, so a host started again in
+        // the same process with the same key file (the sweep in the tests) would sign with this host's disposed key.
+        var securityKey = new ECDsaSecurityKey(_key) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
         var publicJwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(ECDsa.Create(_key.ExportParameters(false))));
         var keyId = Base64UrlEncoder.Encode(publicJwk.ComputeJwkThumbprint());
         securityKey.KeyId = keyId;

@@ -82,6 +82,7 @@ public static class CredentialEndpoints
         var refusal = (camera, organization) switch
         {
             (null, _) => (StatusCodes.Status404NotFound, "unknown-camera", "No such camera on this device."),
+            ({ DeletedAt: not null }, _) => (StatusCodes.Status403Forbidden, "camera-deleted", "The camera was deleted by an administrator."),
             ({ Enabled: false }, _) => (StatusCodes.Status403Forbidden, "camera-disabled", "Cloud storage is not enabled for this camera."),
             _ when FirmwareVersion.CloudStorageRefusal(reportedFirmware) is { } firmware =>
                 (StatusCodes.Status403Forbidden, reportedFirmware is null ? "firmware-not-reported" : $"firmware-too-old:{reportedFirmware}", firmware),

@@ -1,5 +1,6 @@
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
+using CloudStore.ControlPlane.Decommissioning;
 using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Retention;
@@ -52,6 +53,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 
     public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
+    public DbSet<OrganizationTombstone> OrganizationTombstones => Set<OrganizationTombstone>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
@@ -73,7 +76,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 
         builder.Entity<Device>(device =>
         {
-            device.HasIndex(d => new { d.OrganizationId, d.Serial }).IsUnique();
+            // A serial is unique among the organisation's devices that are not deleted: a deleted one frees it for a new device.
+            device.HasIndex(d => new { d.OrganizationId, d.Serial }).IsUnique().HasFilter(DirectorySchema.NotDeleted).HasDatabaseName(DirectorySchema.LiveDeviceSerialIndex);
             device.HasIndex(d => d.EnrolmentCodeHash).IsUnique();
             device.Property(d => d.Serial).HasMaxLength(Limits.SerialLength);
             device.Property(d => d.Model).HasMaxLength(Limits.NameLength);
@@ -84,7 +88,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 
         builder.Entity<Camera>(camera =>
         {
-            camera.HasIndex(c => new { c.DeviceId, c.Channel }).IsUnique();
+            camera.HasIndex(c => new { c.DeviceId, c.Channel }).IsUnique().HasFilter(DirectorySchema.NotDeleted).HasDatabaseName(DirectorySchema.LiveCameraChannelIndex);
+            camera.Property(c => c.RecordingsAfterDeletion).HasConversion<string>().HasMaxLength(8);
             camera.HasIndex(c => c.OrganizationId);
             camera.Property(c => c.Name).HasMaxLength(Limits.NameLength);
             camera.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId);
@@ -151,6 +156,16 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
             hold.Property(h => h.ReleasedBy).HasMaxLength(200);
             hold.HasOne<Organization>().WithMany().HasForeignKey(h => h.OrganizationId);
             hold.HasOne<Camera>().WithMany().HasForeignKey(h => h.CameraId);
+        });
+
+        builder.Entity<OrganizationTombstone>(tombstone =>
+        {
+            tombstone.HasKey(t => t.OrganizationId);
+            tombstone.Property(t => t.NameSha256).HasMaxLength(64);
+            tombstone.Property(t => t.HomeRegion).HasMaxLength(32);
+            tombstone.Property(t => t.DeletedBy).HasMaxLength(200);
+            tombstone.Property(t => t.KeysDestroyedIn).HasMaxLength(200);
+            tombstone.Ignore(t => t.KeysDestroyedRegions);
         });
 
         builder.Entity<AuditEntry>(entry =>

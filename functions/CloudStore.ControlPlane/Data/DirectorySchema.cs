@@ -9,6 +9,15 @@ namespace CloudStore.ControlPlane.Data;
 /// </summary>
 public static class DirectorySchema
 {
+    /// <summary>The filter of indexes that hold only rows not deleted (quoted: the same text serves PostgreSQL).</summary>
+    public const string NotDeleted = "\"DeletedAt\" IS NULL";
+
+    /// <summary>A serial is unique among an organisation's devices that are not deleted.</summary>
+    public const string LiveDeviceSerialIndex = "IX_Devices_OrganizationId_Serial_Live";
+
+    /// <summary>A channel is unique among a device's cameras that are not deleted.</summary>
+    public const string LiveCameraChannelIndex = "IX_Cameras_DeviceId_Channel_Live";
+
     public static async Task UpgradeLegacySqliteAsync(DirectoryDbContext db, CancellationToken cancellationToken)
     {
         // The audit log is append-only: the database itself refuses to change or remove an entry.
@@ -91,6 +100,33 @@ public static class DirectorySchema
                 Purpose TEXT NOT NULL, TokenHash BLOB NOT NULL, CreatedAt INTEGER NOT NULL, ExpiresAt INTEGER NOT NULL, UsedAt INTEGER NULL);
             CREATE UNIQUE INDEX IF NOT EXISTS IX_AccountTokens_TokenHash ON AccountTokens (TokenHash);
             CREATE INDEX IF NOT EXISTS IX_AccountTokens_UserId_Purpose ON AccountTokens (UserId, Purpose);
+            """,
+            cancellationToken);
+
+        await UpgradeDecommissioningAsync(db, cancellationToken);
+    }
+
+    /// <summary>
+    /// A directory made before cameras, devices and organisations could be deleted: their deletion columns, the
+    /// tombstones, and the serial and channel indexes narrowed to rows not deleted (the old, unfiltered ones would keep
+    /// a deleted device's serial taken). Idempotent; migrations replace this when PostgreSQL arrives.
+    /// </summary>
+    static async Task UpgradeDecommissioningAsync(DirectoryDbContext db, CancellationToken cancellationToken)
+    {
+        await AddColumnIfMissingAsync(db, "Organizations", "DeletedAt", "INTEGER NULL", cancellationToken);
+        await AddColumnIfMissingAsync(db, "Devices", "DeletedAt", "INTEGER NULL", cancellationToken);
+        await AddColumnIfMissingAsync(db, "Cameras", "DeletedAt", "INTEGER NULL", cancellationToken);
+        await AddColumnIfMissingAsync(db, "Cameras", "RecordingsAfterDeletion", "TEXT NULL", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(
+            $$"""
+            CREATE TABLE IF NOT EXISTS OrganizationTombstones (
+                OrganizationId TEXT NOT NULL CONSTRAINT PK_OrganizationTombstones PRIMARY KEY,
+                NameSha256 TEXT NOT NULL, HomeRegion TEXT NULL, DeletedAt INTEGER NOT NULL, DeletedBy TEXT NOT NULL,
+                KeysDestroyedIn TEXT NOT NULL, KeysDestroyedAt INTEGER NULL, StorageClearedAt INTEGER NULL, PurgedAt INTEGER NULL);
+            DROP INDEX IF EXISTS IX_Devices_OrganizationId_Serial;
+            CREATE UNIQUE INDEX IF NOT EXISTS {{LiveDeviceSerialIndex}} ON Devices (OrganizationId, Serial) WHERE {{NotDeleted}};
+            DROP INDEX IF EXISTS IX_Cameras_DeviceId_Channel;
+            CREATE UNIQUE INDEX IF NOT EXISTS {{LiveCameraChannelIndex}} ON Cameras (DeviceId, Channel) WHERE {{NotDeleted}};
             """,
             cancellationToken);
     }

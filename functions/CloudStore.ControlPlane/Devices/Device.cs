@@ -48,6 +48,22 @@ public sealed class Device
     public DateTimeOffset? EnrolledAt { get; set; }
 
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>
+    /// When an administrator deleted it: revoked at that moment, its key forgotten, its serial free for a new device.
+    /// The row stays (hidden from the API) until the sweep has removed its last camera.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+}
+
+/// <summary>What happens to a deleted camera's recordings: the administrator chooses, there is no default.</summary>
+public enum RecordingsChoice
+{
+    /// <summary>The next sweep deletes them all, except segments under an active legal hold (kept until released).</summary>
+    Delete,
+
+    /// <summary>They stay listed and playable until their retention ends, then the sweep deletes them as usual.</summary>
+    Keep,
 }
 
 /// <summary>One video channel of a device; recordings are stored and played per camera.</summary>
@@ -71,6 +87,15 @@ public sealed class Camera
 
     /// <summary>Days its recordings are kept (1–3,650); null: the organisation's default.</summary>
     public int? RetentionDays { get; set; }
+
+    /// <summary>
+    /// When an administrator deleted it (itself or its device): no licence, no upload grant, no indexing from then on.
+    /// The row stays while recordings of it remain, so they can be played and found by the sweep.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    /// <summary>The administrator's choice for its recordings when it was deleted; null while it is not deleted.</summary>
+    public RecordingsChoice? RecordingsAfterDeletion { get; set; }
 }
 
 /// <summary>A device assertion id already used: assertions are single-use (RFC 7523 §3, "jti").</summary>

@@ -50,7 +50,7 @@ public static class DeviceEndpoints
     static async Task<Ok<List<DeviceResponse>>> List(HttpContext context, DirectoryDbContext db, CancellationToken cancellationToken)
     {
         var caller = Caller.From(context.User);
-        var devices = await db.Devices.Where(d => d.OrganizationId == caller.OrganizationId).OrderBy(d => d.Serial).ToListAsync(cancellationToken);
+        var devices = await db.Devices.Where(d => d.OrganizationId == caller.OrganizationId && d.DeletedAt == null).OrderBy(d => d.Serial).ToListAsync(cancellationToken);
         return TypedResults.Ok(devices.Select(ToResponse).ToList());
     }
 
@@ -78,7 +78,8 @@ public static class DeviceEndpoints
 
         var caller = Caller.From(context.User);
         var serial = request.Serial.ToUpperInvariant();
-        if (await db.Devices.AnyAsync(d => d.OrganizationId == caller.OrganizationId && d.Serial == serial, cancellationToken))
+        // A deleted device no longer holds its serial: the same camera body can be added again, as a new device.
+        if (await db.Devices.AnyAsync(d => d.OrganizationId == caller.OrganizationId && d.Serial == serial && d.DeletedAt == null, cancellationToken))
         {
             return Problems.Conflict("A device with this serial number exists in the organisation.");
         }
@@ -237,7 +238,7 @@ public static class DeviceEndpoints
             return Problems.NotFound("device");
         }
 
-        var cameras = await db.Cameras.Where(c => c.DeviceId == device.Id).OrderBy(c => c.Channel).ToListAsync(cancellationToken);
+        var cameras = await db.Cameras.Where(c => c.DeviceId == device.Id && c.DeletedAt == null).OrderBy(c => c.Channel).ToListAsync(cancellationToken);
         return TypedResults.Ok(new DeviceSelfResponse(device.Id, device.OrganizationId, device.Serial, device.Status.ToString(), [.. cameras.Select(c => ToResponse(c, device))]));
     }
 
@@ -262,7 +263,7 @@ public static class DeviceEndpoints
             return Problems.NotFound("device");
         }
 
-        if (await db.Cameras.AnyAsync(c => c.DeviceId == id && c.Channel == request.Channel, cancellationToken))
+        if (await db.Cameras.AnyAsync(c => c.DeviceId == id && c.Channel == request.Channel && c.DeletedAt == null, cancellationToken))
         {
             return Problems.Conflict("The device already has a camera on this channel.");
         }
@@ -302,7 +303,7 @@ public static class DeviceEndpoints
         var region = await caller.HomeRegionAsync(cancellationToken);
         return TypedResults.Ok(cameras.Select(c => new CameraOverviewResponse(
                 c.Camera.Id, c.Camera.DeviceId, c.Camera.Name, c.Camera.Channel, c.Camera.Enabled, c.DeviceStatus.ToString(),
-                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null, c.Firmware))
+                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null, c.Firmware, c.Camera.DeletedAt, Choice(c.Camera)))
             .ToList());
     }
 
@@ -323,6 +324,11 @@ public static class DeviceEndpoints
         if (camera is null)
         {
             return Problems.NotFound("camera");
+        }
+
+        if (camera.DeletedAt is not null)
+        {
+            return Problems.Conflict("Camera deleted", "A deleted camera cannot be enabled or disabled; its recordings are deleted or kept as chosen when it was deleted.");
         }
 
         var device = await db.Devices.SingleAsync(d => d.Id == camera.DeviceId, cancellationToken);
@@ -360,8 +366,9 @@ public static class DeviceEndpoints
         return TypedResults.Ok(ToResponse(camera, device));
     }
 
+    /// <summary>A device of the caller's organisation; a deleted one is gone for the API.</summary>
     static Task<Device?> FindAsync(DirectoryDbContext db, Caller caller, Guid id, CancellationToken cancellationToken) =>
-        db.Devices.SingleOrDefaultAsync(d => d.Id == id && d.OrganizationId == caller.OrganizationId, cancellationToken);
+        db.Devices.SingleOrDefaultAsync(d => d.Id == id && d.OrganizationId == caller.OrganizationId && d.DeletedAt == null, cancellationToken);
 
     static byte[]? ReadP256PublicKey(string base64)
     {
@@ -382,5 +389,8 @@ public static class DeviceEndpoints
     static DeviceResponse ToResponse(Device d) =>
         new(d.Id, d.Serial, d.Model, d.ReportedFirmwareVersion, d.FirmwareReportedAt, d.Status.ToString(), d.CreatedAt, d.EnrolledAt, d.RevokedAt);
 
-    static CameraResponse ToResponse(Camera c, Device d) => new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, d.ReportedFirmwareVersion, c.RetentionDays);
+    static CameraResponse ToResponse(Camera c, Device d) =>
+        new(c.Id, c.DeviceId, c.Name, c.Channel, c.Enabled, c.CreatedAt, d.ReportedFirmwareVersion, c.RetentionDays, c.DeletedAt, Choice(c));
+
+    static string? Choice(Camera c) => c.RecordingsAfterDeletion is { } choice ? Decommissioning.RecordingsChoiceText.ToText(choice) : null;
 }

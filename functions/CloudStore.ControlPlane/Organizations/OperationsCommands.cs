@@ -15,6 +15,9 @@ namespace CloudStore.ControlPlane.Organizations;
 /// <item><c>subscription --organization ID --ends 2027-11-22T00:00:00Z</c>: renew or end a subscription.</item>
 /// <item><c>licences --organization ID --count N</c> or <c>--key CSL-XXXXX-XXXXX-XXXXX-XXXXX</c>: add licences (a
 /// number, or the one a partner's key stands for; a key is accepted once), within the 30-day allocation window.</item>
+/// <item><c>delete-organization --organization ID --confirm-name NAME [--held-recordings delete]</c>: delete an organisation
+/// as its administrator can (<see cref="Decommissioning.OrganizationDeletion"/>), refused while legal holds are active unless
+/// told to delete held recordings too. Run again for a deleted organisation, it retries the key destruction and reports it.</item>
 /// </list>
 /// <item><c>migrate</c>: apply the directory's and every configured region's pending schema migrations (before a new
 /// build starts: an instance refuses to start on an older schema unless <c>Directory:ApplyMigrationsOnStart</c>).</item>
@@ -22,7 +25,7 @@ namespace CloudStore.ControlPlane.Organizations;
 /// </summary>
 public static class OperationsCommands
 {
-    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences" or "migrate", ..];
+    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences" or "delete-organization" or "migrate", ..];
 
     /// <summary>The <c>migrate</c> command, which runs before the schemas are current (the others need them current).</summary>
     public static bool IsMigrate(string[] args) => args is ["migrate"];
@@ -83,8 +86,12 @@ public static class OperationsCommands
 
                     Console.WriteLine(JsonSerializer.Serialize(new { organizationId, added = added.Count }));
                     return 0;
+                case "delete-organization" when options.TryGetValue("--organization", out var id) && Guid.TryParse(id, out var organizationId)
+                    && options.TryGetValue("--confirm-name", out var confirmName)
+                    && options.GetValueOrDefault("--held-recordings", "keep") is "keep" or "delete":
+                    return await DeleteOrganizationAsync(scope.ServiceProvider, organizationId, confirmName, options.GetValueOrDefault("--held-recordings") == "delete");
                 default:
-                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       migrate");
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       delete-organization --organization ID --confirm-name NAME [--held-recordings delete]\n       migrate");
                     return 2;
             }
         }
@@ -93,5 +100,27 @@ public static class OperationsCommands
             await Console.Error.WriteLineAsync(e.Message);
             return 1;
         }
+    }
+
+    /// <summary>Prints what the deletion has done (as the administrator's answer); exit 1 with the reason when refused.</summary>
+    static async Task<int> DeleteOrganizationAsync(IServiceProvider services, Guid organizationId, string confirmName, bool deleteHeld)
+    {
+        var result = await services.GetRequiredService<Decommissioning.OrganizationDeletion>()
+            .RequestByOperationsAsync(organizationId, confirmName, deleteHeld, CancellationToken.None);
+        if (result.Tombstone is { } tombstone)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(Decommissioning.DecommissionEndpoints.ToResponse(tombstone), JsonSerializerOptions.Web));
+            return 0;
+        }
+
+        await Console.Error.WriteLineAsync(result.Outcome switch
+        {
+            Decommissioning.OrganizationDeletionOutcome.NameMismatch => "--confirm-name is not the organisation's name.",
+            Decommissioning.OrganizationDeletionOutcome.LegalHoldsActive =>
+                $"{result.ActiveHolds} legal hold(s) are active; release them, or add --held-recordings delete to delete what they keep too.",
+            Decommissioning.OrganizationDeletionOutcome.AlreadyDeleted => "Deleted a moment ago by another request; run the command again for its state.",
+            _ => $"No organisation {organizationId}.",
+        });
+        return 1;
     }
 }

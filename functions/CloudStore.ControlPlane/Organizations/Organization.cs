@@ -24,5 +24,11 @@ public sealed class Organization
     /// <summary>Days recordings are kept (1–3,650) for cameras without a retention of their own.</summary>
     public int DefaultRetentionDays { get; set; } = Retention.RetentionRules.DefaultDays;
 
+    /// <summary>
+    /// When the organisation was deleted: from that moment no sign-in, token or device credential of it is accepted.
+    /// The row goes once the sweep has removed everything of it; a tombstone stays.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; set; }
+
     public bool SubscriptionActive(DateTimeOffset now) => now < SubscriptionEndsAt;
 }

@@ -3,6 +3,7 @@ using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Users;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.ControlPlane.Organizations;
 
@@ -19,6 +20,12 @@ public sealed class OrganizationProvisioning(DirectoryDbContext db, UserManager<
         if (string.IsNullOrWhiteSpace(name) || name.Length > Limits.NameLength)
         {
             throw new ArgumentException($"An organisation name of 1 to {Limits.NameLength} characters is required.", nameof(name));
+        }
+
+        if (organizationId is { } chosen && await db.OrganizationTombstones.AnyAsync(t => t.OrganizationId == chosen, cancellationToken))
+        {
+            // Its keys are destroyed for good: the key server would never give it one again.
+            throw new ArgumentException("An organisation with this id was deleted; choose another id.", nameof(organizationId));
         }
 
         var now = time.GetUtcNow();

@@ -79,7 +79,7 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
     async Task<List<(Guid, Notice)>> SubscriptionNoticesAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var horizon = now.AddDays(WarningDays.Max());
-        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon)
+        var organizations = await db.Organizations.Where(o => o.SubscriptionEndsAt <= horizon && o.DeletedAt == null)
             .Select(o => new { o.Id, o.SubscriptionEndsAt }).ToListAsync(cancellationToken);
         return [.. organizations.SelectMany(o => Due(o.SubscriptionEndsAt, now).Select(notice => (o.Id, notice)))];
     }
@@ -89,7 +89,7 @@ public sealed partial class SubscriptionWatcher(DirectoryDbContext db, AuditLog 
         // Organisations activated between 30 and 23 days ago: their allocation window ends within the warning period.
         var activatedAfter = now - LicenceRules.AllocationWindow;
         var activatedBefore = activatedAfter.AddDays(LicenceWarningDays);
-        var organizations = await db.Organizations.Where(o => o.CreatedAt > activatedAfter && o.CreatedAt <= activatedBefore)
+        var organizations = await db.Organizations.Where(o => o.CreatedAt > activatedAfter && o.CreatedAt <= activatedBefore && o.DeletedAt == null)
             .Select(o => new
             {
                 o.Id,

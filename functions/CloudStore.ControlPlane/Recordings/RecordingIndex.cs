@@ -319,6 +319,46 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
             .ExecuteDeleteAsync(cancellationToken);
     }
 
+    /// <summary>Whether the index holds anything of the camera (a segment, an init segment or a wrapped key).</summary>
+    public async Task<bool> HasAnyAsync(string region, Guid cameraId, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.Segments.AnyAsync(s => s.CameraId == cameraId, cancellationToken)
+            || await index.InitSegments.AnyAsync(i => i.CameraId == cameraId, cancellationToken)
+            || await index.WrappedKeys.AnyAsync(k => k.CameraId == cameraId, cancellationToken);
+    }
+
+    /// <summary>Removes every row of a deleted camera (its objects already deleted); returns how many this call removed.</summary>
+    public async Task<int> RemoveCameraAsync(string region, Guid cameraId, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.Segments.Where(s => s.CameraId == cameraId).ExecuteDeleteAsync(cancellationToken)
+            + await index.InitSegments.Where(i => i.CameraId == cameraId).ExecuteDeleteAsync(cancellationToken)
+            + await index.WrappedKeys.Where(k => k.CameraId == cameraId).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>The cameras the index holds rows of for an organisation, as its rows name them.</summary>
+    public async Task<IReadOnlyList<Guid>> CamerasOfOrganizationAsync(string region, Guid organizationId, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var cameras = await index.Segments.Where(s => s.OrganizationId == organizationId).Select(s => s.CameraId).Distinct().ToListAsync(cancellationToken);
+        cameras.AddRange(await index.InitSegments.Where(i => i.OrganizationId == organizationId).Select(i => i.CameraId).Distinct().ToListAsync(cancellationToken));
+        cameras.AddRange(await index.WrappedKeys.Where(k => k.OrganizationId == organizationId).Select(k => k.CameraId).Distinct().ToListAsync(cancellationToken));
+        return [.. cameras.Distinct()];
+    }
+
+    /// <summary>
+    /// Removes every row a deleted organisation still has in the region, whatever camera it names (one the directory no
+    /// longer knows included); returns how many this call removed.
+    /// </summary>
+    public async Task<int> RemoveOrganizationAsync(string region, Guid organizationId, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        return await index.Segments.Where(s => s.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken)
+            + await index.InitSegments.Where(i => i.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken)
+            + await index.WrappedKeys.Where(k => k.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken);
+    }
+
     static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();

@@ -34,6 +34,12 @@ public static class SegmentEndpoints
             return Problems.NotFound("camera on this device");
         }
 
+        if (camera.Camera.DeletedAt is not null)
+        {
+            // Its recordings are being deleted or kept as they are: nothing is added to them.
+            return Problems.Conflict("Camera deleted", "The camera was deleted by an administrator; it indexes nothing more.");
+        }
+
         if (camera.Region is null)
         {
             return Problems.Conflict("The organisation has no region served by this deployment");

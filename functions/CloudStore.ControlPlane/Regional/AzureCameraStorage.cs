@@ -155,6 +155,52 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
         });
     }
 
+    public async Task<int> DeleteAllAsync(Guid cameraId, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        var names = await Guarded(() => ListNamesAsync(container, max + 1, cancellationToken));
+        var deleting = names.Take(max).ToList();
+        await DeleteAsync(cameraId, deleting, cancellationToken);
+        if (names.Count <= max)
+        {
+            // Everything listed is gone: the container goes too, so the account keeps nothing of the camera.
+            try
+            {
+                await Guarded(() => container.DeleteIfExistsAsync(cancellationToken: cancellationToken));
+            }
+            catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerBeingDeleted || e.Status == 409)
+            {
+                // Another sweep deleted it a moment ago.
+            }
+        }
+
+        return deleting.Count;
+    }
+
+    /// <summary>Up to <paramref name="max"/> blob names of the container; none when the container does not exist.</summary>
+    static async Task<List<string>> ListNamesAsync(BlobContainerClient container, int max, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        try
+        {
+            await foreach (var blob in container.GetBlobsAsync(cancellationToken: cancellationToken))
+            {
+                names.Add(blob.Name);
+                if (names.Count == max)
+                {
+                    break;
+                }
+            }
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound || e.Status == 404)
+        {
+            // No container: nothing of the camera was ever stored here, or it is already gone.
+        }
+
+        return names;
+    }
+
     /// <summary>Turns "storage did not answer" into <see cref="StorageUnavailableException"/>, answered with 503.</summary>
     static async Task<T> Guarded<T>(Func<Task<T>> call)
     {

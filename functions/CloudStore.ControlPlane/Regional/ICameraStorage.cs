@@ -30,8 +30,8 @@ public static class CameraLayout
 
 /// <summary>
 /// One region's object storage as the control plane uses it: it grants cameras create-only access to
-/// their own objects, reads object sizes and wrapped keys to index them, and deletes what retention
-/// has expired. It never reads media.
+/// their own objects, reads object sizes and wrapped keys to index them, deletes what retention
+/// has expired, and empties the storage of a deleted camera or organisation. It never reads media.
 /// </summary>
 public interface ICameraStorage
 {
@@ -52,4 +52,12 @@ public interface ICameraStorage
     /// as deleted, so a sweep that crashed after deleting can simply run again.
     /// </summary>
     Task DeleteAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> of the camera's objects whatever their names, indexed or not (an upload
+    /// whose index request never came is found too), and the camera's container or prefix itself once it is empty.
+    /// For a deleted camera or organisation only: idempotent, and a crash part-way is finished by calling again.
+    /// </summary>
+    /// <returns>How many objects this call deleted; fewer than <paramref name="max"/> means nothing of the camera remains.</returns>
+    Task<int> DeleteAllAsync(Guid cameraId, int max, CancellationToken cancellationToken);
 }

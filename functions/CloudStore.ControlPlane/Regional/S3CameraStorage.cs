@@ -139,10 +139,8 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
 
     /// <summary>
     /// One DELETE per object, a few at once; S3 answers 204 for a key that does not exist, so deleting again is
-    /// harmless. Why not <c>DeleteObjects</c> (1,000 keys a request): the local S3 server (s3rver 4.0.4) checks
-    /// every bucket-level request against the canonical path <c>/{bucket}</c>, while the .NET SDK sends and signs
-    /// <c>/{bucket}/</c>, so it answers SignatureDoesNotMatch to <c>POST /{bucket}/?delete</c> (and to ListObjectsV2)
-    /// and the batched call could not be tested here. Switching to it for AWS is a change inside this method.
+    /// harmless. <c>DeleteObjects</c> (1,000 keys a request) would do the same in fewer requests; it is a change
+    /// inside this method once measured (the local S3 server accepts it since its bucket-path fix, see s3-server.mjs).
     /// </summary>
     public async Task DeleteAsync(Guid cameraId, IReadOnlyCollection<string> objectNames, CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(objectNames, new ParallelOptions { MaxDegreeOfParallelism = DeletesInParallel, CancellationToken = cancellationToken }, async (name, token) =>
@@ -156,6 +154,34 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
                 // Already gone: what the sweep wanted.
             }
         });
+
+    /// <summary>Lists the camera's prefix a page at a time (ListObjectsV2) and deletes what it lists; S3 has no folder to remove.</summary>
+    public async Task<int> DeleteAllAsync(Guid cameraId, int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var prefix = CameraLayout.Name(cameraId) + "/";
+        var deleted = 0;
+        while (deleted < max)
+        {
+            // Each page starts from the beginning again: what the previous page listed is deleted by then.
+            var listed = await Guarded(() => s3.ListObjectsV2Async(
+                new ListObjectsV2Request { BucketName = options.Bucket, Prefix = prefix, MaxKeys = Math.Min(max - deleted, 1000) }, cancellationToken));
+            var names = (listed.S3Objects ?? []).Select(o => o.Key[prefix.Length..]).ToList();
+            if (names.Count == 0)
+            {
+                break;
+            }
+
+            await DeleteAsync(cameraId, names, cancellationToken);
+            deleted += names.Count;
+            if (listed.IsTruncated != true)
+            {
+                break;
+            }
+        }
+
+        return deleted;
+    }
 
     static async Task<T> Guarded<T>(Func<Task<T>> call)
     {

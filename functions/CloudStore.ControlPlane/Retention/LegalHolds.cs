@@ -7,6 +7,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.ControlPlane.Retention;
 
+/// <summary>A change refused because of the camera's state, answered 409 with these words.</summary>
+public sealed record CameraStateConflict(string Title, string Detail);
+
 /// <summary>
 /// Retention settings and legal holds of the caller's organisation. Every camera is looked up through
 /// <see cref="CallerContext"/>, so another organisation's camera is simply not found.
@@ -51,11 +54,18 @@ public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, Audi
         return validation;
     }
 
-    public async Task<CameraRetentionResponse?> SetCameraRetentionAsync(Guid cameraId, int? days, CancellationToken cancellationToken)
+    /// <returns>The retention set; neither when the camera is not the caller's.</returns>
+    public async Task<(CameraRetentionResponse? Set, CameraStateConflict? Conflict)> SetCameraRetentionAsync(Guid cameraId, int? days, CancellationToken cancellationToken)
     {
         if (await caller.CameraAsync(cameraId, cancellationToken) is not { Camera: var camera })
         {
-            return null;
+            return (null, null);
+        }
+
+        if (camera.DeletedAt is not null)
+        {
+            // What happens to a deleted camera's recordings was decided when it was deleted.
+            return (null, new CameraStateConflict("Camera deleted", "A deleted camera's retention cannot change: its recordings are deleted or kept as chosen when it was deleted."));
         }
 
         var organizationDefault = await db.Organizations.Where(o => o.Id == camera.OrganizationId).Select(o => o.DefaultRetentionDays).SingleAsync(cancellationToken);
@@ -68,7 +78,7 @@ public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, Audi
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        return new CameraRetentionResponse(camera.Id, camera.RetentionDays, camera.RetentionDays ?? organizationDefault);
+        return (new CameraRetentionResponse(camera.Id, camera.RetentionDays, camera.RetentionDays ?? organizationDefault), null);
     }
 
     public async Task<OrganizationRetentionResponse?> SetOrganizationRetentionAsync(int days, CancellationToken cancellationToken)
@@ -91,11 +101,19 @@ public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, Audi
         return new OrganizationRetentionResponse(organization.DefaultRetentionDays);
     }
 
-    public async Task<LegalHoldResponse?> PlaceAsync(Guid cameraId, CreateLegalHoldRequest request, CancellationToken cancellationToken)
+    /// <returns>The hold placed; neither when the camera is not the caller's.</returns>
+    public async Task<(LegalHoldResponse? Hold, CameraStateConflict? Conflict)> PlaceAsync(Guid cameraId, CreateLegalHoldRequest request, CancellationToken cancellationToken)
     {
         if (await caller.CameraAsync(cameraId, cancellationToken) is not { Camera: var camera })
         {
-            return null;
+            return (null, null);
+        }
+
+        if (camera.RecordingsAfterDeletion == Devices.RecordingsChoice.Delete)
+        {
+            // The sweep is deleting its recordings; a hold placed now could keep only what happens to be left, by chance.
+            return (null, new CameraStateConflict("Camera deleted with its recordings",
+                "The camera was deleted with ?recordings=delete, so its recordings are being deleted; only holds placed before its deletion keep any."));
         }
 
         var who = caller.Caller;
@@ -113,7 +131,7 @@ public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, Audi
         db.LegalHolds.Add(hold);
         audit.Add(camera.OrganizationId, who.Actor, AuditActions.LegalHoldPlaced, $"camera:{camera.Id}", $"success:hold={hold.Id}");
         await db.SaveChangesAsync(cancellationToken);
-        return ToResponse(hold);
+        return (ToResponse(hold), null);
     }
 
     /// <returns>The camera's holds, newest first; null when the camera is not the caller's.</returns>

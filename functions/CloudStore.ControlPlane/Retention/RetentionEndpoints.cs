@@ -35,7 +35,12 @@ public static class RetentionEndpoints
             return validation.Problem();
         }
 
-        return await service.SetCameraRetentionAsync(id, request.Days, cancellationToken) is { } set ? TypedResults.Ok(set) : Problems.NotFound("camera");
+        return await service.SetCameraRetentionAsync(id, request.Days, cancellationToken) switch
+        {
+            ({ } set, _) => TypedResults.Ok(set),
+            (_, { } conflict) => Problems.Conflict(conflict.Title, conflict.Detail),
+            _ => Problems.NotFound("camera"),
+        };
     }
 
     static async Task<Results<Ok<OrganizationRetentionResponse>, ValidationProblem, ProblemHttpResult>> SetOrganizationRetention(
@@ -59,9 +64,12 @@ public static class RetentionEndpoints
             return validation.Problem();
         }
 
-        return await service.PlaceAsync(id, request, cancellationToken) is { } hold
-            ? TypedResults.Created($"/api/cameras/{id}/holds/{hold.Id}", hold)
-            : Problems.NotFound("camera");
+        return await service.PlaceAsync(id, request, cancellationToken) switch
+        {
+            ({ } hold, _) => TypedResults.Created($"/api/cameras/{id}/holds/{hold.Id}", hold),
+            (_, { } conflict) => Problems.Conflict(conflict.Title, conflict.Detail),
+            _ => Problems.NotFound("camera"),
+        };
     }
 
     static async Task<Results<Ok<IReadOnlyList<LegalHoldResponse>>, ProblemHttpResult>> ListHolds(Guid id, LegalHolds service, CancellationToken cancellationToken) =>

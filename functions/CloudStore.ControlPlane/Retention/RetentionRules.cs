@@ -24,6 +24,13 @@ public static class RetentionRules
     /// <summary>Recordings that ended at or before this instant are past their retention.</summary>
     public static DateTimeOffset Cutoff(DateTimeOffset now, int retentionDays) => now - TimeSpan.FromDays(retentionDays);
 
+    /// <summary>
+    /// The cutoff of a camera: its retention's, or, for a camera deleted with its recordings, the end of time: every segment
+    /// goes, however young, and only holds keep any.
+    /// </summary>
+    public static DateTimeOffset Cutoff(DateTimeOffset now, int retentionDays, bool recordingsDeleted) =>
+        recordingsDeleted ? DateTimeOffset.MaxValue : Cutoff(now, retentionDays);
+
     /// <summary>Whether any hold overlaps the segment (a hold that touches a segment keeps all of it).</summary>
     public static bool IsHeld(RetentionSegment segment, IReadOnlyCollection<HeldRange> holds) =>
         holds.Any(h => h.From < segment.End && segment.Start < h.To);
@@ -33,10 +40,13 @@ public static class RetentionRules
     /// the cutoff and that no hold overlaps. A segment still running at the cutoff is kept whole.
     /// </summary>
     public static IReadOnlyList<RetentionSegment> SegmentsToDelete(
-        IEnumerable<RetentionSegment> segments, DateTimeOffset now, int retentionDays, IReadOnlyCollection<HeldRange> holds, int max)
+        IEnumerable<RetentionSegment> segments, DateTimeOffset now, int retentionDays, IReadOnlyCollection<HeldRange> holds, int max) =>
+        SegmentsToDelete(segments, Cutoff(now, retentionDays), holds, max);
+
+    /// <summary>The same, for a given <paramref name="cutoff"/>.</summary>
+    public static IReadOnlyList<RetentionSegment> SegmentsToDelete(IEnumerable<RetentionSegment> segments, DateTimeOffset cutoff, IReadOnlyCollection<HeldRange> holds, int max)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(max);
-        var cutoff = Cutoff(now, retentionDays);
         return [.. segments.Where(s => s.End <= cutoff && !IsHeld(s, holds)).OrderBy(s => s.Start).ThenBy(s => s.Id).Take(max)];
     }
 
@@ -45,9 +55,10 @@ public static class RetentionRules
     /// before the cutoff. The age condition keeps one just registered for segments that are still being uploaded.
     /// </summary>
     public static IReadOnlyList<T> UnreferencedToDelete<T>(
-        IEnumerable<(T Name, DateTimeOffset IndexedAt)> candidates, IReadOnlySet<T> stillReferenced, DateTimeOffset now, int retentionDays)
-    {
-        var cutoff = Cutoff(now, retentionDays);
-        return [.. candidates.Where(c => c.IndexedAt <= cutoff && !stillReferenced.Contains(c.Name)).Select(c => c.Name)];
-    }
+        IEnumerable<(T Name, DateTimeOffset IndexedAt)> candidates, IReadOnlySet<T> stillReferenced, DateTimeOffset now, int retentionDays) =>
+        UnreferencedToDelete(candidates, stillReferenced, Cutoff(now, retentionDays));
+
+    /// <summary>The same, for a given <paramref name="cutoff"/>.</summary>
+    public static IReadOnlyList<T> UnreferencedToDelete<T>(IEnumerable<(T Name, DateTimeOffset IndexedAt)> candidates, IReadOnlySet<T> stillReferenced, DateTimeOffset cutoff) =>
+        [.. candidates.Where(c => c.IndexedAt <= cutoff && !stillReferenced.Contains(c.Name)).Select(c => c.Name)];
 }

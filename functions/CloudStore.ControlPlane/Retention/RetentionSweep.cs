@@ -1,6 +1,8 @@
 using CloudStore.Contracts.Envelope;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Decommissioning;
+using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +20,12 @@ public sealed class RetentionOptions
 
     /// <summary>Segments per batch: their objects are deleted, then their index rows, before the next batch starts.</summary>
     public int DeleteBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// At most this many objects found by listing storage are deleted per run for one deleted organisation (all its cameras,
+    /// all regions) or one deleted camera (its objects never indexed); the rest wait for the next run.
+    /// </summary>
+    public int MaxObjectsPerDeletionPerRun { get; set; } = 50_000;
 }
 
 /// <summary>
@@ -30,9 +38,14 @@ public sealed class RetentionOptions
 /// missing object counts as deleted) and removes the rows. No object is ever left without a row to find it by.
 /// Two sweeps at once both delete the objects (harmlessly) and each row is removed, and counted, by one of them.
 /// </para>
+/// <para>
+/// Deleted cameras: one deleted with its recordings has every segment swept (only holds keep any), one deleted with its
+/// recordings kept follows its retention as before. The run first works on deleted organisations and ends by removing
+/// deleted cameras nothing remains of (<see cref="DecommissionSweep"/>); cameras of deleted organisations are left to it.
+/// </para>
 /// </summary>
 public sealed partial class RetentionSweep(
-    DirectoryDbContext db, RegionCatalog regions, RecordingIndex recordings, AuditLog audit, TimeProvider time,
+    DirectoryDbContext db, RegionCatalog regions, RecordingIndex recordings, DecommissionSweep decommissioning, AuditLog audit, TimeProvider time,
     IOptions<RetentionOptions> options, ILogger<RetentionSweep> logger)
 {
     /// <summary>How many candidate rows are read from the index at a time.</summary>
@@ -48,10 +61,15 @@ public sealed partial class RetentionSweep(
 
     public async Task<Result> RunAsync(CancellationToken cancellationToken)
     {
+        await decommissioning.SweepOrganizationsAsync(cancellationToken);
         var now = time.GetUtcNow();
         var cameras = await db.Cameras.AsNoTracking()
-            .Join(db.Organizations.Where(o => o.HomeRegion != null), c => c.OrganizationId, o => o.Id,
-                (c, o) => new { c.Id, c.OrganizationId, Region = o.HomeRegion!, Days = c.RetentionDays ?? o.DefaultRetentionDays })
+            .Join(db.Organizations.Where(o => o.HomeRegion != null && o.DeletedAt == null), c => c.OrganizationId, o => o.Id,
+                (c, o) => new
+                {
+                    c.Id, c.OrganizationId, Region = o.HomeRegion!, Days = c.RetentionDays ?? o.DefaultRetentionDays,
+                    RecordingsDeleted = c.RecordingsAfterDeletion == RecordingsChoice.Delete,
+                })
             .ToListAsync(cancellationToken);
         var holds = (await db.LegalHolds.AsNoTracking().Where(h => h.ReleasedAt == null).Select(h => new { h.CameraId, h.From, h.To }).ToListAsync(cancellationToken))
             .ToLookup(h => h.CameraId, h => new HeldRange(h.From, h.To));
@@ -62,13 +80,15 @@ public sealed partial class RetentionSweep(
         {
             try
             {
-                var result = await SweepCameraAsync(camera.Region, camera.Id, now, camera.Days, [.. holds[camera.Id]], cancellationToken);
+                var cutoff = RetentionRules.Cutoff(now, camera.Days, camera.RecordingsDeleted);
+                var result = await SweepCameraAsync(camera.Region, camera.Id, cutoff, [.. holds[camera.Id]], cancellationToken);
                 swept++;
                 deleted += result.Segments;
                 if (result.Any)
                 {
+                    var rule = camera.RecordingsDeleted ? "camera-deleted" : $"days={camera.Days}";
                     audit.Add(camera.OrganizationId, AuditLog.Scheduler, AuditActions.RetentionSweep, $"camera:{camera.Id}",
-                        $"success:segments={result.Segments},inits={result.InitSegments},keys={result.WrappedKeys},days={camera.Days}");
+                        $"success:segments={result.Segments},inits={result.InitSegments},keys={result.WrappedKeys},{rule}");
                     await db.SaveChangesAsync(cancellationToken);
                 }
             }
@@ -80,6 +100,7 @@ public sealed partial class RetentionSweep(
             }
         }
 
+        await decommissioning.PurgeDeletedCamerasAsync(cancellationToken);
         var run = new Result(swept, deleted);
         await audit.WriteAsync(null, AuditLog.Scheduler, AuditActions.RetentionSweep, "recordings",
             $"success:cameras={run.CamerasSwept},deleted={run.SegmentsDeleted}", cancellationToken);
@@ -88,11 +109,15 @@ public sealed partial class RetentionSweep(
     }
 
     /// <summary>One camera: expired segments (bounded), then init segments and wrapped keys nothing uses any more.</summary>
+    public Task<CameraResult> SweepCameraAsync(
+        string region, Guid cameraId, DateTimeOffset now, int retentionDays, IReadOnlyCollection<HeldRange> holds, CancellationToken cancellationToken) =>
+        SweepCameraAsync(region, cameraId, RetentionRules.Cutoff(now, retentionDays), holds, cancellationToken);
+
+    /// <summary>One camera, everything that ended by <paramref name="cutoff"/> (bounded), then what nothing uses any more.</summary>
     public async Task<CameraResult> SweepCameraAsync(
-        string region, Guid cameraId, DateTimeOffset now, int retentionDays, IReadOnlyCollection<HeldRange> holds, CancellationToken cancellationToken)
+        string region, Guid cameraId, DateTimeOffset cutoff, IReadOnlyCollection<HeldRange> holds, CancellationToken cancellationToken)
     {
         var storage = regions.Storage(region);
-        var cutoff = RetentionRules.Cutoff(now, retentionDays);
         var budget = options.Value.MaxSegmentsPerCameraPerRun;
         var segments = 0;
         (DateTimeOffset, long)? after = null;
@@ -105,7 +130,7 @@ public sealed partial class RetentionSweep(
             }
 
             after = (page[^1].Start, page[^1].Id);
-            var expired = RetentionRules.SegmentsToDelete(page, now, retentionDays, holds, budget);
+            var expired = RetentionRules.SegmentsToDelete(page, cutoff, holds, budget);
             foreach (var batch in expired.Chunk(options.Value.DeleteBatchSize))
             {
                 await storage.DeleteAsync(cameraId, [.. batch.Select(s => s.ObjectName)], cancellationToken);
@@ -120,7 +145,7 @@ public sealed partial class RetentionSweep(
         }
 
         var (initCandidates, initsUsed) = await recordings.OldInitSegmentsAsync(region, cameraId, cutoff, cancellationToken);
-        var inits = RetentionRules.UnreferencedToDelete(initCandidates, initsUsed, now, retentionDays);
+        var inits = RetentionRules.UnreferencedToDelete(initCandidates, initsUsed, cutoff);
         var initsRemoved = 0;
         if (inits.Count > 0)
         {
@@ -129,7 +154,7 @@ public sealed partial class RetentionSweep(
         }
 
         var (keyCandidates, keysUsed) = await recordings.OldWrappedKeysAsync(region, cameraId, cutoff, cancellationToken);
-        var keys = RetentionRules.UnreferencedToDelete(keyCandidates, keysUsed, now, retentionDays);
+        var keys = RetentionRules.UnreferencedToDelete(keyCandidates, keysUsed, cutoff);
         var keysRemoved = 0;
         if (keys.Count > 0)
         {
@@ -154,6 +179,7 @@ public static class RetentionServices
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
             .Validate(o => o.MaxSegmentsPerCameraPerRun is >= 1 and <= 1_000_000, "Retention:MaxSegmentsPerCameraPerRun must be from 1 to 1,000,000.")
             .Validate(o => o.DeleteBatchSize is >= 1 and <= 1000, "Retention:DeleteBatchSize must be from 1 to 1,000.")
+            .Validate(o => o.MaxObjectsPerDeletionPerRun is >= 1 and <= 1_000_000, "Retention:MaxObjectsPerDeletionPerRun must be from 1 to 1,000,000.")
             .ValidateOnStart();
         return services.AddScoped<RetentionSweep>().AddScoped<LegalHolds>();
     }

@@ -27,6 +27,10 @@ public sealed class DeviceFunctions(OperationTable operations)
     public IResult RevokeDevice([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "devices/{id:guid}/revoke")] HttpRequest request) =>
         operations.Result(nameof(RevokeDevice));
 
+    [Function(nameof(DeleteDevice))]
+    public IResult DeleteDevice([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "devices/{id:guid}")] HttpRequest request) =>
+        operations.Result(nameof(DeleteDevice));
+
     [Function(nameof(CreateCamera))]
     public IResult CreateCamera([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "devices/{id:guid}/cameras")] HttpRequest request) =>
         operations.Result(nameof(CreateCamera));
@@ -50,6 +54,10 @@ public sealed class DeviceFunctions(OperationTable operations)
     [Function(nameof(GetCamera))]
     public IResult GetCamera([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "cameras/{id:guid}")] HttpRequest request) =>
         operations.Result(nameof(GetCamera));
+
+    [Function(nameof(DeleteCamera))]
+    public IResult DeleteCamera([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "cameras/{id:guid}")] HttpRequest request) =>
+        operations.Result(nameof(DeleteCamera));
 
     [Function(nameof(EnableCamera))]
     public IResult EnableCamera([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cameras/{id:guid}/enable")] HttpRequest request) =>

@@ -11,6 +11,10 @@ public sealed class OrganizationFunctions(OperationTable operations)
     public IResult GetOrganization([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organization")] HttpRequest request) =>
         operations.Result(nameof(GetOrganization));
 
+    [Function(nameof(DeleteOrganization))]
+    public IResult DeleteOrganization([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "organization")] HttpRequest request) =>
+        operations.Result(nameof(DeleteOrganization));
+
     [Function(nameof(SetOrganizationPolicy))]
     public IResult SetOrganizationPolicy([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organization/policy")] HttpRequest request) =>
         operations.Result(nameof(SetOrganizationPolicy));

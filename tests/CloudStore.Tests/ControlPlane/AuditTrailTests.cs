@@ -57,6 +57,9 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         ["PUT /api/cameras/{id:guid}/retention"] = AuditActions.RetentionChanged,
         ["POST /api/cameras/{id:guid}/holds"] = AuditActions.LegalHoldPlaced,
         ["POST /api/cameras/{id:guid}/holds/{holdId:guid}/release"] = AuditActions.LegalHoldReleased,
+        ["DELETE /api/cameras/{id:guid}"] = AuditActions.CameraDeleted,
+        ["DELETE /api/devices/{id:guid}"] = AuditActions.DeviceDeleted,
+        ["DELETE /api/organization"] = AuditActions.OrganizationDeleted,
         ["POST /api/credentials"] = AuditActions.CredentialsIssued,
         ["POST /api/segments"] = NotAudited("every recorded segment, thousands a day per camera; the grant to upload is audited, and the sweep audits deletions per camera"),
         ["GET /api/cameras/{id:guid}/playlist.m3u8"] = AuditActions.PlaylistIssued,
@@ -207,7 +210,19 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
             () => admin.PostAsync($"/api/cameras/{createdCamera.Id}/holds/{hold.Id}/release", null));
         await StepAsync("GET /api/cameras/{id:guid}/playlist.m3u8", admin, adminActor, cameraTarget, "success:",
             () => admin.GetAsync($"/api/cameras/{createdCamera.Id}/playlist.m3u8?from={from:O}&to={from.AddHours(1):O}".Replace("+", "%2B", StringComparison.Ordinal)));
+        await StepAsync("DELETE /api/cameras/{id:guid}", admin, adminActor, cameraTarget, "success:recordings=keep",
+            () => admin.DeleteAsync($"/api/cameras/{createdCamera.Id}?recordings=keep"));
         await StepAsync("POST /api/devices/{id:guid}/revoke", admin, adminActor, deviceTarget, "success", () => admin.PostAsync($"/api/devices/{device.DeviceId}/revoke", null));
+        await StepAsync("DELETE /api/devices/{id:guid}", admin, adminActor, deviceTarget, "success",
+            () => admin.DeleteAsync($"/api/devices/{device.DeviceId}?recordings=delete"));
+
+        // Last, the organisation itself: the name typed and a fresh code.
+        var name = (await admin.GetFromJsonAsync<OrganizationResponse>("/api/organization"))!.Name;
+        await StepAsync("DELETE /api/organization", admin, adminActor, organization, "success",
+            async () => await admin.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/api/organization")
+            {
+                Content = JsonContent.Create(new DeleteOrganizationRequest(name, await tenant.Administrator.NextCodeAsync(_factory.Clock))),
+            }));
 
         var audited = Expected.Where(e => !e.Value.StartsWith(NotAuditedPrefix, StringComparison.Ordinal)).Select(e => e.Key);
         Assert.Empty(audited.Except(_covered));

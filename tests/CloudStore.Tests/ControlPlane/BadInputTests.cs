@@ -97,6 +97,52 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         Assert.Equal(before, await setup.CountAllAsync());
     }
 
+    /// <summary>Deletions whose choice or confirmation is missing or wrong: a 4xx problem that says why, and nothing deleted.</summary>
+    [Theory]
+    [InlineData("camera", "")]
+    [InlineData("camera", "?recordings=")]
+    [InlineData("camera", "?recordings=DELETE")]
+    [InlineData("camera", "?recordings=delete&recordings=keep")]
+    [InlineData("camera", "?recordings=purge")]
+    [InlineData("device", "")]
+    [InlineData("device", "?recordings=maybe")]
+    [InlineData("device", "?keep=true")]
+    public async Task Delete_WithoutAClearRecordingsChoice_ValidationProblemNamingIt_NothingDeleted(string what, string query)
+    {
+        var ids = setup.Camera;
+        var before = await setup.CountAllAsync();
+        using var client = setup.AdministratorClient();
+
+        using var response = await client.DeleteAsync(what == "camera" ? $"/api/cameras/{ids.CameraId}{query}" : $"/api/devices/{ids.DeviceId}{query}");
+
+        await AssertProblemAsync(response, $"DELETE {what}", query);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("recordings", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await setup.CountAllAsync());
+    }
+
+    [Theory]
+    [InlineData("another organisation's name")]
+    [InlineData("")]
+    [InlineData("lower case of the name")]
+    public async Task DeleteOrganization_WrongConfirmationName_ValidationProblem_NothingDeleted_CodeNotSpent(string typed)
+    {
+        var name = await setup.OrganizationNameAsync();
+        var confirm = typed == "lower case of the name" ? name.ToLowerInvariant() : typed;
+        var before = await setup.CountAllAsync();
+        using var client = setup.AdministratorClient();
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/api/organization")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new CloudStore.Contracts.DeleteOrganizationRequest(confirm, "123456")),
+        };
+
+        using var response = await client.SendAsync(request);
+
+        await AssertProblemAsync(response, "DELETE /api/organization", typed);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal(before, await setup.CountAllAsync());
+    }
+
     static async Task AssertProblemAsync(HttpResponseMessage response, string endpoint, string flaw)
     {
         var text = await response.Content.ReadAsStringAsync();
@@ -172,7 +218,17 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         {
             _tenant = await TestTenant.CreateAsync(Factory);
             _deviceToken = (await _tenant.EnrolDeviceAsync("BADINPUT0001")).AccessToken;
+            var cameraId = await _tenant.AddCameraAsync("BADINPUT0002", "Bad input");
+            Camera = (await Factory.WithDirectoryAsync(db => db.Cameras.Where(c => c.Id == cameraId).Select(c => c.DeviceId).SingleAsync()), cameraId);
         }
+
+        public HttpClient AdministratorClient() => _tenant.Client(_tenant.Administrator);
+
+        /// <summary>A device with one camera, for the deletion cases.</summary>
+        public (Guid DeviceId, Guid CameraId) Camera { get; private set; }
+
+        public Task<string> OrganizationNameAsync() =>
+            Factory.WithDirectoryAsync(db => db.Organizations.Where(o => o.Id == _tenant.OrganizationId).Select(o => o.Name).SingleAsync());
 
         /// <summary>The caller the endpoint is meant for, so the request gets past authorisation to the input checks.</summary>
         public HttpClient ClientFor(Endpoint endpoint) => endpoint.Policy switch
@@ -190,7 +246,10 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
             await db.Cameras.CountAsync(c => c.Enabled), await db.Users.SumAsync(u => u.AccessFailedCount),
             await db.LegalHolds.CountAsync(), await db.LegalHolds.CountAsync(h => h.ReleasedAt != null),
             await db.Cameras.CountAsync(c => c.RetentionDays != null), await db.Organizations.SumAsync(o => o.DefaultRetentionDays),
-            await db.AccountTokens.CountAsync(), await db.AccountTokens.CountAsync(t => t.UsedAt != null), await db.Users.CountAsync(u => u.PasswordHash == null)));
+            await db.AccountTokens.CountAsync(), await db.AccountTokens.CountAsync(t => t.UsedAt != null), await db.Users.CountAsync(u => u.PasswordHash == null),
+            await db.Organizations.CountAsync(o => o.DeletedAt != null), await db.OrganizationTombstones.CountAsync(),
+            await db.Devices.CountAsync(d => d.DeletedAt != null), await db.Cameras.CountAsync(c => c.DeletedAt != null),
+            await db.Users.CountAsync(u => u.DisabledAt != null)));
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
     }

@@ -86,6 +86,60 @@ public sealed class DirectorySchemaUpgradeTests
             });
     }
 
+    [Fact]
+    public async Task EnsureCreated_DirectoryFromBeforeDeletion_GainsColumnsTombstonesAndNarrowedIndexes_SerialFreedByADeletedDevice()
+    {
+        // No deletion columns, no tombstones, and the serial and channel indexes over every row, deleted or not.
+        await WithOlderDirectoryAsync(
+            """
+            DROP TABLE OrganizationTombstones;
+            DROP INDEX IX_Devices_OrganizationId_Serial_Live;
+            DROP INDEX IX_Cameras_DeviceId_Channel_Live;
+            ALTER TABLE Organizations DROP COLUMN DeletedAt;
+            ALTER TABLE Devices DROP COLUMN DeletedAt;
+            ALTER TABLE Cameras DROP COLUMN DeletedAt;
+            ALTER TABLE Cameras DROP COLUMN RecordingsAfterDeletion;
+            CREATE UNIQUE INDEX IX_Devices_OrganizationId_Serial ON Devices (OrganizationId, Serial);
+            CREATE UNIQUE INDEX IX_Cameras_DeviceId_Channel ON Cameras (DeviceId, Channel);
+            """,
+            async db =>
+            {
+                var organization = new CloudStore.ControlPlane.Organizations.Organization { Id = Guid.NewGuid(), Name = "Upgraded", CreatedAt = DateTimeOffset.UnixEpoch, SubscriptionEndsAt = DateTimeOffset.UnixEpoch };
+                db.Organizations.Add(organization);
+                db.Devices.Add(Device(organization.Id, deletedAt: DateTimeOffset.UnixEpoch));
+                db.Devices.Add(Device(organization.Id, deletedAt: null));
+                db.OrganizationTombstones.Add(new CloudStore.ControlPlane.Decommissioning.OrganizationTombstone { OrganizationId = Guid.NewGuid(), NameSha256 = new string('0', 64), DeletedBy = "system:operations" });
+                await db.SaveChangesAsync();
+                db.ChangeTracker.Clear();
+
+                // A deleted device frees its serial; two devices with it that are not deleted are still refused.
+                Assert.Equal(2, await db.Devices.CountAsync(d => d.Serial == "UPGRADED0002"));
+                db.Devices.Add(Device(organization.Id, deletedAt: null));
+                await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+                var indexes = await db.Database.SqlQueryRaw<string>("SELECT name AS Value FROM sqlite_master WHERE type = 'index'").ToListAsync();
+                Assert.DoesNotContain("IX_Devices_OrganizationId_Serial", indexes);
+                Assert.DoesNotContain("IX_Cameras_DeviceId_Channel", indexes);
+                Assert.Contains(DirectorySchema.LiveCameraChannelIndex, indexes);
+            });
+    }
+
+    [Fact]
+    public async Task EnsureCreated_UpgradedTombstoneTable_HasTheColumnsOfANewDirectory()
+    {
+        static Task<List<string>> ColumnsAsync(DirectoryDbContext db) => db.Database
+            .SqlQueryRaw<string>("SELECT name || ' ' || type || ' ' || \"notnull\" || ' ' || pk AS Value FROM pragma_table_info('OrganizationTombstones') ORDER BY name").ToListAsync();
+        List<string> fresh = [];
+        await WithOlderDirectoryAsync("SELECT 1;", async db => fresh = await ColumnsAsync(db));
+
+        await WithOlderDirectoryAsync("DROP TABLE OrganizationTombstones;", async db => Assert.Equal(fresh, await ColumnsAsync(db)));
+    }
+
+    static CloudStore.ControlPlane.Devices.Device Device(Guid organizationId, DateTimeOffset? deletedAt) => new()
+    {
+        Id = Guid.NewGuid(), OrganizationId = organizationId, Serial = "UPGRADED0002", Model = "AXIS M3086-V", DeletedAt = deletedAt,
+        Status = deletedAt is null ? CloudStore.ControlPlane.Devices.DeviceStatus.Pending : CloudStore.ControlPlane.Devices.DeviceStatus.Revoked,
+    };
+
     /// <summary>A current directory taken back to an older shape by <paramref name="downgrade"/>, then upgraded twice (idempotence) and checked.</summary>
     static async Task WithOlderDirectoryAsync(string downgrade, Func<DirectoryDbContext, Task> check)
     {

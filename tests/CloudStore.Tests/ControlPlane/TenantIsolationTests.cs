@@ -34,7 +34,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
     /// </summary>
     public sealed record Attack(Attacker As, Func<Victim, string>? Path, Func<Victim, object?>? Body = null, bool NamesVictim = false, string? NotScopedBecause = null);
 
-    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail, Guid HoldId, Guid InvitedId);
+    public sealed record Victim(Guid OrganizationId, Guid AdministratorId, Guid OperatorId, Guid DeviceId, Guid PendingDeviceId, Guid CameraId, string OperatorEmail, Guid HoldId, Guid InvitedId, string Name);
 
     static readonly Dictionary<string, Attack> Table = new(StringComparer.Ordinal)
     {
@@ -94,6 +94,11 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             _ => new CreateLegalHoldRequest(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "Planted"), NamesVictim: true),
         ["GET /api/cameras/{id:guid}/holds"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/holds", NamesVictim: true),
         ["POST /api/cameras/{id:guid}/holds/{holdId:guid}/release"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/holds/{v.HoldId}/release", NamesVictim: true),
+        ["DELETE /api/cameras/{id:guid}"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}?recordings=delete", NamesVictim: true),
+        ["DELETE /api/devices/{id:guid}"] = new(Attacker.Administrator, v => $"/api/devices/{v.DeviceId}?recordings=delete", NamesVictim: true),
+
+        // Acts on the caller's own organisation only: typing the victim's name (and any code) deletes nothing of anyone.
+        ["DELETE /api/organization"] = new(Attacker.Administrator, _ => "/api/organization", v => new DeleteOrganizationRequest(v.Name, "123456")),
     };
 
     /// <summary>A well-formed segment an attacker might try to index into B's camera.</summary>
@@ -184,7 +189,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             (await admin.PostAsync($"/api/cameras/{camera!.Id}/enable", null)).EnsureSuccessStatusCode();
             var hold = await (await admin.PostAsJsonAsync($"/api/cameras/{camera!.Id}/holds", new CreateLegalHoldRequest(
                 new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "VICTIM-CASE-7"))).Content.ReadFromJsonAsync<LegalHoldResponse>();
-            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera.Id, operatorUser.Email, hold!.Id, invited.Id);
+            var name = (await admin.GetFromJsonAsync<OrganizationResponse>("/api/organization"))!.Name;
+            Victim = new Victim(victim.OrganizationId, victim.Administrator.Id, operatorUser.Id, device.Id, pending!.DeviceId, camera.Id, operatorUser.Email, hold!.Id, invited.Id, name);
             VictimIdentifiers =
             [
                 victim.OrganizationId.ToString(), victim.Administrator.Id.ToString(), operatorUser.Id.ToString(), device.Id.ToString(),
@@ -199,9 +205,10 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
             var id = Victim.OrganizationId;
             var state = new
             {
-                organization = await db.Organizations.Where(o => o.Id == id).Select(o => new { o.Name, o.RequireTwoFactorForAll, o.DefaultRetentionDays }).SingleAsync(),
+                organization = await db.Organizations.Where(o => o.Id == id).Select(o => new { o.Name, o.RequireTwoFactorForAll, o.DefaultRetentionDays, o.DeletedAt }).SingleAsync(),
+                tombstones = await db.OrganizationTombstones.CountAsync(t => t.OrganizationId == id),
                 users = await db.Users.Where(u => u.OrganizationId == id).OrderBy(u => u.Id)
-                    .Select(u => new { u.Id, u.Email, u.Role, u.TwoFactorEnabled, u.SecurityStamp, u.PasswordHash }).ToListAsync(),
+                    .Select(u => new { u.Id, u.Email, u.Role, u.TwoFactorEnabled, u.SecurityStamp, u.PasswordHash, u.DisabledAt }).ToListAsync(),
                 userTokens = await db.UserTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.UserId).ThenBy(t => t.Name)
                     .Select(t => new { t.UserId, t.Name, t.Value }).ToListAsync(),
                 sessions = await db.RefreshTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.Id)
@@ -209,9 +216,9 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
                 links = await db.AccountTokens.Where(t => db.Users.Any(u => u.Id == t.UserId && u.OrganizationId == id)).OrderBy(t => t.Id)
                     .Select(t => new { t.Id, t.Purpose, t.TokenHash, t.ExpiresAt, t.UsedAt }).ToListAsync(),
                 devices = await db.Devices.Where(d => d.OrganizationId == id).OrderBy(d => d.Id)
-                    .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt }).ToListAsync(),
+                    .Select(d => new { d.Id, d.Serial, Status = d.Status.ToString(), d.EnrolmentCodeHash, d.PublicKey, d.RevokedAt, d.ReportedFirmwareVersion, d.FirmwareReportedAt, d.DeletedAt }).ToListAsync(),
                 cameras = await db.Cameras.Where(c => c.OrganizationId == id || db.Devices.Any(d => d.Id == c.DeviceId && d.OrganizationId == id)).OrderBy(c => c.Id)
-                    .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId, c.RetentionDays }).ToListAsync(),
+                    .Select(c => new { c.Id, c.Name, c.Enabled, c.OrganizationId, c.RetentionDays, c.DeletedAt, c.RecordingsAfterDeletion }).ToListAsync(),
                 licences = await db.Licences.Where(l => l.OrganizationId == id || l.CameraId == Victim.CameraId).OrderBy(l => l.Id)
                     .Select(l => new { l.Id, l.OrganizationId, State = l.State.ToString(), l.CameraId, l.FirstAllocatedAt }).ToListAsync(),
                 holds = await db.LegalHolds.Where(h => h.OrganizationId == id || db.Cameras.Any(c => c.Id == h.CameraId && c.OrganizationId == id)).OrderBy(h => h.Id)

@@ -49,6 +49,21 @@ public sealed class LocalKeyStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Unwrap_AfterDestroy_SaysTheKeyWasDestroyed_EvenWithTheOldKeyFilePutBack()
+    {
+        var store = new LocalKeyStore(_root, TimeProvider.System);
+        var organization = Guid.NewGuid();
+        var wrapped = Wrap(await store.GetOrCreatePublicKeyAsync(organization, Regions.CanadaToronto, CancellationToken.None), organization);
+        var keyFile = Path.Combine(_root, Regions.CanadaToronto, $"{organization:N}.json");
+        var copy = await File.ReadAllBytesAsync(keyFile);
+
+        await store.DestroyAsync(organization, Regions.CanadaToronto, CancellationToken.None);
+        await File.WriteAllBytesAsync(keyFile, copy);
+
+        await Assert.ThrowsAsync<KeyDestroyedException>(() => store.UnwrapAsync(wrapped, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Unwrap_KeyFileCopiedToAnotherOrganisation_DoesNotDecrypt()
     {
         var store = new LocalKeyStore(_root, TimeProvider.System);

@@ -3,6 +3,7 @@ using System;
 using CloudStore.ControlPlane.Data.Migrations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
@@ -11,9 +12,11 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
 {
     [DbContext(typeof(PostgresDirectoryDbContext))]
-    partial class PostgresDirectoryDbContextModelSnapshot : ModelSnapshot
+    [Migration("20261127202332_Initial")]
+    partial class Initial
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder
@@ -158,6 +161,48 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     b.ToTable("UsedTotpSteps");
                 });
 
+            modelBuilder.Entity("CloudStore.ControlPlane.Decommissioning.OrganizationTombstone", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("DeletedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DeletedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("HomeRegion")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("KeysDestroyedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("KeysDestroyedIn")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("NameSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long?>("PurgedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("StorageClearedAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrganizationId");
+
+                    b.ToTable("OrganizationTombstones");
+                });
+
             modelBuilder.Entity("CloudStore.ControlPlane.Devices.Camera", b =>
                 {
                     b.Property<Guid>("Id")
@@ -168,6 +213,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasColumnType("integer");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DeletedAt")
                         .HasColumnType("bigint");
 
                     b.Property<Guid>("DeviceId")
@@ -184,6 +232,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("RecordingsAfterDeletion")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
                     b.Property<int?>("RetentionDays")
                         .HasColumnType("integer");
 
@@ -192,7 +244,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     b.HasIndex("OrganizationId");
 
                     b.HasIndex("DeviceId", "Channel")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("IX_Cameras_DeviceId_Channel_Live")
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Cameras");
                 });
@@ -204,6 +258,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasColumnType("uuid");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DeletedAt")
                         .HasColumnType("bigint");
 
                     b.Property<long?>("EnrolledAt")
@@ -252,7 +309,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .IsUnique();
 
                     b.HasIndex("OrganizationId", "Serial")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("IX_Devices_OrganizationId_Serial_Live")
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Devices");
                 });
@@ -380,6 +439,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
 
                     b.Property<int>("DefaultRetentionDays")
                         .HasColumnType("integer");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("HomeRegion")
                         .HasColumnType("text");

@@ -3,6 +3,7 @@ using System;
 using CloudStore.ControlPlane.Data.Migrations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
@@ -10,9 +11,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
 {
     [DbContext(typeof(SqliteDirectoryDbContext))]
-    partial class SqliteDirectoryDbContextModelSnapshot : ModelSnapshot
+    [Migration("20261127202250_Initial")]
+    partial class Initial
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -151,6 +154,48 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     b.ToTable("UsedTotpSteps");
                 });
 
+            modelBuilder.Entity("CloudStore.ControlPlane.Decommissioning.OrganizationTombstone", b =>
+                {
+                    b.Property<Guid>("OrganizationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DeletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DeletedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HomeRegion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("KeysDestroyedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeysDestroyedIn")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PurgedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("StorageClearedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganizationId");
+
+                    b.ToTable("OrganizationTombstones");
+                });
+
             modelBuilder.Entity("CloudStore.ControlPlane.Devices.Camera", b =>
                 {
                     b.Property<Guid>("Id")
@@ -161,6 +206,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeletedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("DeviceId")
@@ -177,6 +225,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RecordingsAfterDeletion")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("RetentionDays")
                         .HasColumnType("INTEGER");
 
@@ -185,7 +237,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     b.HasIndex("OrganizationId");
 
                     b.HasIndex("DeviceId", "Channel")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("IX_Cameras_DeviceId_Channel_Live")
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Cameras");
                 });
@@ -197,6 +251,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeletedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("EnrolledAt")
@@ -245,7 +302,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .IsUnique();
 
                     b.HasIndex("OrganizationId", "Serial")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasDatabaseName("IX_Devices_OrganizationId_Serial_Live")
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Devices");
                 });
@@ -372,6 +431,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("DefaultRetentionDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DeletedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("HomeRegion")

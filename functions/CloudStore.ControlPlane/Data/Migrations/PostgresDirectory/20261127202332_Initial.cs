@@ -32,6 +32,25 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                 });
 
             migrationBuilder.CreateTable(
+                name: "OrganizationTombstones",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NameSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    HomeRegion = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    DeletedAt = table.Column<long>(type: "bigint", nullable: false),
+                    DeletedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    KeysDestroyedIn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    KeysDestroyedAt = table.Column<long>(type: "bigint", nullable: true),
+                    StorageClearedAt = table.Column<long>(type: "bigint", nullable: true),
+                    PurgedAt = table.Column<long>(type: "bigint", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OrganizationTombstones", x => x.OrganizationId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -41,7 +60,8 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     RequireTwoFactorForAll = table.Column<bool>(type: "boolean", nullable: false),
                     HomeRegion = table.Column<string>(type: "text", nullable: true),
                     SubscriptionEndsAt = table.Column<long>(type: "bigint", nullable: false),
-                    DefaultRetentionDays = table.Column<int>(type: "integer", nullable: false)
+                    DefaultRetentionDays = table.Column<int>(type: "integer", nullable: false),
+                    DeletedAt = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -148,7 +168,8 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     EnrolmentExpiresAt = table.Column<long>(type: "bigint", nullable: true),
                     PublicKey = table.Column<byte[]>(type: "bytea", nullable: true),
                     EnrolledAt = table.Column<long>(type: "bigint", nullable: true),
-                    RevokedAt = table.Column<long>(type: "bigint", nullable: true)
+                    RevokedAt = table.Column<long>(type: "bigint", nullable: true),
+                    DeletedAt = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -324,7 +345,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     Channel = table.Column<int>(type: "integer", nullable: false),
                     Enabled = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
-                    RetentionDays = table.Column<int>(type: "integer", nullable: true)
+                    RetentionDays = table.Column<int>(type: "integer", nullable: true),
+                    DeletedAt = table.Column<long>(type: "bigint", nullable: true),
+                    RecordingsAfterDeletion = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -412,10 +435,11 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                 columns: new[] { "OrganizationId", "Time" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Cameras_DeviceId_Channel",
+                name: "IX_Cameras_DeviceId_Channel_Live",
                 table: "Cameras",
                 columns: new[] { "DeviceId", "Channel" },
-                unique: true);
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Cameras_OrganizationId",
@@ -429,10 +453,11 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Devices_OrganizationId_Serial",
+                name: "IX_Devices_OrganizationId_Serial_Live",
                 table: "Devices",
                 columns: new[] { "OrganizationId", "Serial" },
-                unique: true);
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_LegalHolds_CameraId_From",
@@ -531,6 +556,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
 
             migrationBuilder.DropTable(
                 name: "Notifications");
+
+            migrationBuilder.DropTable(
+                name: "OrganizationTombstones");
 
             migrationBuilder.DropTable(
                 name: "RefreshTokens");

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CloudStore.ControlPlane.Data.Migrations.SqliteIndex
 {
     [DbContext(typeof(SqliteIndexDbContext))]
-    [Migration("20261127200045_Initial")]
+    [Migration("20261127202344_Initial")]
     partial class Initial
     {
         /// <inheritdoc />

@@ -31,6 +31,25 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                 });
 
             migrationBuilder.CreateTable(
+                name: "OrganizationTombstones",
+                columns: table => new
+                {
+                    OrganizationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NameSha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    HomeRegion = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    DeletedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeletedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    KeysDestroyedIn = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    KeysDestroyedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    StorageClearedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    PurgedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OrganizationTombstones", x => x.OrganizationId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Organizations",
                 columns: table => new
                 {
@@ -40,7 +59,8 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     RequireTwoFactorForAll = table.Column<bool>(type: "INTEGER", nullable: false),
                     HomeRegion = table.Column<string>(type: "TEXT", nullable: true),
                     SubscriptionEndsAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    DefaultRetentionDays = table.Column<int>(type: "INTEGER", nullable: false)
+                    DefaultRetentionDays = table.Column<int>(type: "INTEGER", nullable: false),
+                    DeletedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -147,7 +167,8 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     EnrolmentExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
                     PublicKey = table.Column<byte[]>(type: "BLOB", nullable: true),
                     EnrolledAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    RevokedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    DeletedAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -323,7 +344,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     Channel = table.Column<int>(type: "INTEGER", nullable: false),
                     Enabled = table.Column<bool>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    RetentionDays = table.Column<int>(type: "INTEGER", nullable: true)
+                    RetentionDays = table.Column<int>(type: "INTEGER", nullable: true),
+                    DeletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    RecordingsAfterDeletion = table.Column<string>(type: "TEXT", maxLength: 8, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -411,10 +434,11 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                 columns: new[] { "OrganizationId", "Time" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Cameras_DeviceId_Channel",
+                name: "IX_Cameras_DeviceId_Channel_Live",
                 table: "Cameras",
                 columns: new[] { "DeviceId", "Channel" },
-                unique: true);
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Cameras_OrganizationId",
@@ -428,10 +452,11 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Devices_OrganizationId_Serial",
+                name: "IX_Devices_OrganizationId_Serial_Live",
                 table: "Devices",
                 columns: new[] { "OrganizationId", "Serial" },
-                unique: true);
+                unique: true,
+                filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_LegalHolds_CameraId_From",
@@ -530,6 +555,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
 
             migrationBuilder.DropTable(
                 name: "Notifications");
+
+            migrationBuilder.DropTable(
+                name: "OrganizationTombstones");
 
             migrationBuilder.DropTable(
                 name: "RefreshTokens");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CloudStore.ControlPlane.Data.Migrations.PostgresIndex
 {
     [DbContext(typeof(PostgresIndexDbContext))]
-    [Migration("20261127200111_Initial")]
+    [Migration("20261127202354_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
