@@ -121,10 +121,11 @@ public static class ControlPlane
         return app;
     }
 
-    /// <summary>Creates what the control plane needs before its first request (schemas, regional indexes).</summary>
+    /// <summary>Makes sure the schemas are current before the first request: migrates them, or refuses to start on an older one.</summary>
     public static async Task InitializeControlPlaneAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         await services.InitializeDirectoryAsync(cancellationToken);
-        await services.GetRequiredService<RegionCatalog>().InitializeAsync(cancellationToken);
+        var applyMigrations = services.GetRequiredService<IOptions<DirectoryOptions>>().Value.ApplyMigrationsOnStart;
+        await services.GetRequiredService<RegionCatalog>().InitializeAsync(applyMigrations, cancellationToken);
     }
 }

@@ -28,6 +28,11 @@ app.UseControlPlane();
 app.MapControlPlane();
 app.MapOpenApi(LocalOnlyRoutes.OpenApi);
 
+if (OperationsCommands.IsMigrate(args))
+{
+    return await OperationsCommands.MigrateAsync(app.Services, app.Lifetime.ApplicationStopping);
+}
+
 await app.Services.InitializeControlPlaneAsync(app.Lifetime.ApplicationStopping);
 if (isCommand)
 {

@@ -12,6 +12,12 @@ public sealed record LocalCloudOptions(
 
     /// <summary>Azure regions reached with an Entra ID identity (user-delegation SAS) rather than an account key.</summary>
     public IReadOnlyList<string> UserDelegationRegions { get; init; } = [Contracts.Regions.UkLondon];
+
+    /// <summary>
+    /// <c>sqlite</c> (the embedded default: one file for the directory, one per region's index) or <c>postgresql</c>: a
+    /// PostgreSQL server of the stack's own (Debian's package) with a database for the directory and one per region.
+    /// </summary>
+    public string Database { get; init; } = "sqlite";
 }
 
 /// <summary>
@@ -46,6 +52,9 @@ public sealed class LocalCloud : IAsyncDisposable
     public Uri PlayerUrl { get; private set; } = null!;
 
     public IReadOnlyList<ChildProcess> Hosts => [.. _parts.OfType<ChildProcess>()];
+
+    /// <summary>The stack's PostgreSQL server, when <see cref="LocalCloudOptions.Database"/> is <c>postgresql</c>.</summary>
+    public PostgresServer? Postgres { get; private set; }
 
     /// <summary>The token issuer: the functions API's public base URL.</summary>
     public string Issuer => new Uri(FunctionsUrl, "/api").ToString();
@@ -104,6 +113,17 @@ public sealed class LocalCloud : IAsyncDisposable
         Mail = await MailDev.StartAsync(Certificates, Path.Combine(Options.StateFolder, "mail"), Path.Combine(logs, "maildev.log"), cancellationToken,
             Options.SmtpPort, Options.MailWebPort);
         _parts.Add(Mail);
+        if (Options.Database == "postgresql")
+        {
+            Postgres = await PostgresServer.StartAsync(Path.Combine(Options.StateFolder, "postgres"), Path.Combine(logs, "postgres.log"),
+                durable: Options.PersistentStorage, cancellationToken);
+            _parts.Add(Postgres);
+            foreach (var database in Contracts.Regions.All.Select(IndexDatabaseName).Prepend("directory"))
+            {
+                await Postgres.CreateDatabaseAsync(database, cancellationToken);
+            }
+        }
+
         S3 = await S3Server.StartAsync(Certificates, Path.Combine(Options.StateFolder, "s3"), Options.S3Regions, PlayerOrigin, Path.Combine(logs, "s3.log"), cancellationToken, Options.S3Port);
         _parts.Add(S3);
 
@@ -131,8 +151,20 @@ public sealed class LocalCloud : IAsyncDisposable
     /// <summary>The key the player presents when it tells the functions which browser a sign-in comes from (0600).</summary>
     public string FrontEndKeyFile => Path.Combine(Options.StateFolder, "player", "front-end.key");
 
-    /// <summary>A region's index database file.</summary>
+    /// <summary>A region's index database file (SQLite).</summary>
     public string IndexDatabase(string region) => Path.Combine(Options.StateFolder, "functions", "index", region + ".db");
+
+    static string IndexDatabaseName(string region) => "index_" + region.Replace('-', '_');
+
+    /// <summary>The directory's database: provider and connection string.</summary>
+    public (string Provider, string ConnectionString) DirectoryDatabase => Postgres is { } postgres
+        ? ("postgresql", postgres.ConnectionString("directory"))
+        : ("sqlite", $"Data Source={Path.Combine(Options.StateFolder, "functions", "directory.db")}");
+
+    /// <summary>A region's index database: provider and connection string.</summary>
+    public (string Provider, string ConnectionString) IndexConnection(string region) => Postgres is { } postgres
+        ? ("postgresql", postgres.ConnectionString(IndexDatabaseName(region)))
+        : ("sqlite", $"Data Source={IndexDatabase(region)}");
 
     /// <summary>Configuration of the functions host, as environment variables; also used to run its commands.</summary>
     public Dictionary<string, string> FunctionsSettings()
@@ -143,7 +175,8 @@ public sealed class LocalCloud : IAsyncDisposable
             ["Auth__Issuer"] = Issuer,
             ["Auth__SigningKeyFile"] = Path.Combine(folder, "signing-key.pem"),
             ["Auth__FrontEndKeyFile"] = FrontEndKeyFile,
-            ["Directory__ConnectionString"] = $"Data Source={Path.Combine(folder, "directory.db")}",
+            ["Directory__Provider"] = DirectoryDatabase.Provider,
+            ["Directory__ConnectionString"] = DirectoryDatabase.ConnectionString,
             ["KeyServer__Url"] = KeyServerUrl.ToString(),
             ["Player__Origin"] = PlayerOrigin,
         };
@@ -179,7 +212,7 @@ public sealed class LocalCloud : IAsyncDisposable
                 settings[$"Regions__{region}__Storage__ConnectionString"] = account.ConnectionString;
             }
 
-            settings[$"Regions__{region}__Index__ConnectionString"] = $"Data Source={IndexDatabase(region)}";
+            (settings[$"Regions__{region}__Index__Provider"], settings[$"Regions__{region}__Index__ConnectionString"]) = IndexConnection(region);
         }
 
         return settings;

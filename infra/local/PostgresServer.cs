@@ -24,6 +24,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     PostgresServer(Process process, string bin, string dataFolder, string? runAs, int port, string password, string logFile)
     {
+        Folder = Path.GetDirectoryName(dataFolder)!;
         _process = process;
         _bin = bin;
         _dataFolder = dataFolder;
@@ -34,6 +35,9 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>Where the cluster is (the folder asked for, or its stand-in under /var/tmp: see <see cref="ReachableFolderAsync"/>).</summary>
+    public string Folder { get; }
 
     public string LogFile { get; }
 
@@ -55,8 +59,7 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         var bin = FindBinaries();
         var runAs = Environment.UserName == "root" ? ServiceUser : null;
-        folder = Path.GetFullPath(folder);
-        Directory.CreateDirectory(folder);
+        folder = await ReachableFolderAsync(Path.GetFullPath(folder), runAs, cancellationToken);
         var dataFolder = Path.Combine(folder, "data");
         var passwordFile = Path.Combine(folder, "superuser-password");
         if (!File.Exists(Path.Combine(dataFolder, "PG_VERSION")))
@@ -127,7 +130,6 @@ public sealed class PostgresServer : IAsyncDisposable
         if (runAs is not null)
         {
             await RunAsync("chown", ["-R", $"{runAs}:", folder], null, cancellationToken);
-            await EnsureReachableAsync(folder, runAs, cancellationToken);
         }
 
         await RunAsync(Path.Combine(bin, "initdb"),
@@ -135,18 +137,37 @@ public sealed class PostgresServer : IAsyncDisposable
             runAs, cancellationToken);
     }
 
-    /// <summary>The unprivileged user must be able to reach the folder: every folder above it must let others pass.</summary>
-    static async Task EnsureReachableAsync(string folder, string user, CancellationToken cancellationToken)
+    /// <summary>
+    /// The folder itself, if the server's user can reach it. Run as root, the server runs as <c>postgres</c>, which cannot
+    /// pass through a private folder above a checkout (a clone in a <c>mktemp -d</c> folder, say): the cluster then
+    /// lives in a folder of its own under <c>/var/tmp</c>, named after the one asked for, and the log says so.
+    /// </summary>
+    public static async Task<string> ReachableFolderAsync(string folder, string? runAs, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(folder);
+        if (runAs is null || await CanReachAsync(Path.GetDirectoryName(folder)!, runAs, cancellationToken))
+        {
+            return folder;
+        }
+
+        var name = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(folder)))[..16].ToLowerInvariant();
+        var elsewhere = Path.Combine("/var/tmp", "cloudstore-postgres-" + name);
+        Directory.CreateDirectory(elsewhere);
+        await File.WriteAllTextAsync(Path.Combine(folder, "WHERE.txt"),
+            $"The PostgreSQL cluster for this folder is in {elsewhere}: the server runs as '{runAs}', which cannot reach {folder}.\n", cancellationToken);
+        return elsewhere;
+    }
+
+    static async Task<bool> CanReachAsync(string folder, string user, CancellationToken cancellationToken)
     {
         try
         {
-            await RunAsync("test", ["-w", folder], user, cancellationToken);
+            await RunAsync("test", ["-x", folder], user, cancellationToken);
+            return true;
         }
         catch (InvalidOperationException)
         {
-            throw new InvalidOperationException(
-                $"PostgreSQL runs as the unprivileged user '{user}', which cannot reach {folder}: a folder above it does not let other users pass " +
-                $"(for example a private temporary folder). Let others pass through the folders above the checkout (chmod o+x) or clone it elsewhere.");
+            return false;
         }
     }
 

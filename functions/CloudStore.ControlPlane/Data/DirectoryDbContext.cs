@@ -16,9 +16,19 @@ namespace CloudStore.ControlPlane.Data;
 /// audit log. Global data, not regional. The model uses only portable types (times are stored as
 /// Unix milliseconds) so the same context runs on SQLite (embedded default) and PostgreSQL.
 /// </summary>
-public sealed class DirectoryDbContext(DbContextOptions<DirectoryDbContext> options)
-    : IdentityUserContext<CloudStoreUser, Guid>(options)
+public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 {
+    public DirectoryDbContext(DbContextOptions<DirectoryDbContext> options)
+        : base(options)
+    {
+    }
+
+    /// <summary>For the per-database migration contexts (<see cref="Migrations.SqliteDirectoryDbContext"/>, <see cref="Migrations.PostgresDirectoryDbContext"/>).</summary>
+    protected DirectoryDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<Organization> Organizations => Set<Organization>();
 
     public DbSet<Device> Devices => Set<Device>();
@@ -175,14 +185,14 @@ public static class DirectoryStatements
 {
     /// <summary>
     /// Records <paramref name="step"/> as the user's last used authenticator step if it is later than the one stored, in one
-    /// statement (an upsert with a condition; the same text runs on SQLite and PostgreSQL), so of parallel requests with the
+    /// statement (an upsert with a condition; the same text, identifiers quoted, runs on SQLite and PostgreSQL), so of parallel requests with the
     /// same code exactly one gets true.
     /// </summary>
     public static async Task<bool> ClaimTotpStepAsync(this DirectoryDbContext db, Guid userId, long step, CancellationToken cancellationToken) =>
         await db.Database.ExecuteSqlAsync(
             $"""
-            INSERT INTO UsedTotpSteps (UserId, LastStep) VALUES ({userId}, {step})
-            ON CONFLICT (UserId) DO UPDATE SET LastStep = excluded.LastStep WHERE UsedTotpSteps.LastStep < excluded.LastStep
+            INSERT INTO "UsedTotpSteps" ("UserId", "LastStep") VALUES ({userId}, {step})
+            ON CONFLICT ("UserId") DO UPDATE SET "LastStep" = excluded."LastStep" WHERE "UsedTotpSteps"."LastStep" < excluded."LastStep"
             """,
             cancellationToken) == 1;
 }

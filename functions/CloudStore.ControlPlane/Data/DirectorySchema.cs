@@ -2,7 +2,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.ControlPlane.Data;
 
-/// <summary>Creates the directory schema and the database rules the model alone cannot state.</summary>
+/// <summary>
+/// Brings a SQLite directory made before migrations (by <c>EnsureCreated</c>, then these statements at each start) to
+/// the schema of the first migration, which <see cref="DatabaseMigrations"/> then records as applied. Idempotent.
+/// Kept only for directories that old (the demo keeps its directory between runs); new changes are migrations.
+/// </summary>
 public static class DirectorySchema
 {
     /// <summary>The filter of indexes that hold only rows not deleted (quoted: the same text serves PostgreSQL).</summary>
@@ -14,96 +18,92 @@ public static class DirectorySchema
     /// <summary>A channel is unique among a device's cameras that are not deleted.</summary>
     public const string LiveCameraChannelIndex = "IX_Cameras_DeviceId_Channel_Live";
 
-    public static async Task EnsureCreatedAsync(DirectoryDbContext db, CancellationToken cancellationToken)
+    public static async Task UpgradeLegacySqliteAsync(DirectoryDbContext db, CancellationToken cancellationToken)
     {
-        await db.Database.EnsureCreatedAsync(cancellationToken);
-        if (db.Database.IsSqlite())
-        {
-            // The audit log is append-only: the database itself refuses to change or remove an entry.
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TRIGGER IF NOT EXISTS AuditEntries_NoUpdate BEFORE UPDATE ON AuditEntries
-                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                CREATE TRIGGER IF NOT EXISTS AuditEntries_NoDelete BEFORE DELETE ON AuditEntries
-                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                """,
-                cancellationToken);
+        // The audit log is append-only: the database itself refuses to change or remove an entry.
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TRIGGER IF NOT EXISTS AuditEntries_NoUpdate BEFORE UPDATE ON AuditEntries
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TRIGGER IF NOT EXISTS AuditEntries_NoDelete BEFORE DELETE ON AuditEntries
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            """,
+            cancellationToken);
 
-            // A directory made before notifications existed (EnsureCreated adds no table to an existing
-            // database; migrations replace this when PostgreSQL arrives).
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TABLE IF NOT EXISTS Notifications (
-                    Id TEXT NOT NULL CONSTRAINT PK_Notifications PRIMARY KEY,
-                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
-                    Kind TEXT NOT NULL, Key TEXT NOT NULL, Message TEXT NOT NULL, CreatedAt INTEGER NOT NULL);
-                CREATE UNIQUE INDEX IF NOT EXISTS IX_Notifications_OrganizationId_Kind_Key ON Notifications (OrganizationId, Kind, Key);
-                """,
-                cancellationToken);
+        // A directory made before notifications existed (EnsureCreated adds no table to an existing
+        // database; migrations replace this when PostgreSQL arrives).
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS Notifications (
+                Id TEXT NOT NULL CONSTRAINT PK_Notifications PRIMARY KEY,
+                OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                Kind TEXT NOT NULL, Key TEXT NOT NULL, Message TEXT NOT NULL, CreatedAt INTEGER NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS IX_Notifications_OrganizationId_Kind_Key ON Notifications (OrganizationId, Kind, Key);
+            """,
+            cancellationToken);
 
-            await UpgradeDeviceFirmwareAsync(db, cancellationToken);
+        await UpgradeDeviceFirmwareAsync(db, cancellationToken);
 
-            // A directory made before licences existed (migrations replace this when PostgreSQL arrives).
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TABLE IF NOT EXISTS Licences (
-                    Id TEXT NOT NULL CONSTRAINT PK_Licences PRIMARY KEY,
-                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
-                    Source TEXT NOT NULL, PartnerKeyHash BLOB NULL, PartnerKeyHint TEXT NULL, State TEXT NOT NULL,
-                    CameraId TEXT NULL, AddedAt INTEGER NOT NULL, AllocatedAt INTEGER NULL, FirstAllocatedAt INTEGER NULL,
-                    LapsedAt INTEGER NULL, LapseReason TEXT NULL);
-                CREATE INDEX IF NOT EXISTS IX_Licences_OrganizationId_State ON Licences (OrganizationId, State);
-                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_CameraId ON Licences (CameraId);
-                CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_PartnerKeyHash ON Licences (PartnerKeyHash);
-                """,
-                cancellationToken);
+        // A directory made before licences existed (migrations replace this when PostgreSQL arrives).
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS Licences (
+                Id TEXT NOT NULL CONSTRAINT PK_Licences PRIMARY KEY,
+                OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                Source TEXT NOT NULL, PartnerKeyHash BLOB NULL, PartnerKeyHint TEXT NULL, State TEXT NOT NULL,
+                CameraId TEXT NULL, AddedAt INTEGER NOT NULL, AllocatedAt INTEGER NULL, FirstAllocatedAt INTEGER NULL,
+                LapsedAt INTEGER NULL, LapseReason TEXT NULL);
+            CREATE INDEX IF NOT EXISTS IX_Licences_OrganizationId_State ON Licences (OrganizationId, State);
+            CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_CameraId ON Licences (CameraId);
+            CREATE UNIQUE INDEX IF NOT EXISTS IX_Licences_PartnerKeyHash ON Licences (PartnerKeyHash);
+            """,
+            cancellationToken);
 
-            // A directory made before retention and legal holds existed (the demo keeps its directory between
-            // runs): the same columns and table as the model, added only where missing. Migrations replace this.
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TABLE IF NOT EXISTS LegalHolds (
-                    Id TEXT NOT NULL CONSTRAINT PK_LegalHolds PRIMARY KEY,
-                    OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
-                    CameraId TEXT NOT NULL REFERENCES Cameras (Id) ON DELETE CASCADE,
-                    "From" INTEGER NOT NULL, "To" INTEGER NOT NULL, CaseReference TEXT NOT NULL,
-                    CreatedAt INTEGER NOT NULL, CreatedBy TEXT NOT NULL, ReleasedAt INTEGER NULL, ReleasedBy TEXT NULL);
-                CREATE INDEX IF NOT EXISTS IX_LegalHolds_CameraId_From ON LegalHolds (CameraId, "From");
-                CREATE INDEX IF NOT EXISTS IX_LegalHolds_OrganizationId ON LegalHolds (OrganizationId);
-                """,
-                cancellationToken);
-            await AddColumnIfMissingAsync(db, "Cameras", "RetentionDays", "INTEGER NULL", cancellationToken);
-            await AddColumnIfMissingAsync(db, "Organizations", "DefaultRetentionDays", $"INTEGER NOT NULL DEFAULT {Retention.RetentionRules.DefaultDays}", cancellationToken);
+        // A directory made before retention and legal holds existed (the demo keeps its directory between
+        // runs): the same columns and table as the model, added only where missing. Migrations replace this.
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS LegalHolds (
+                Id TEXT NOT NULL CONSTRAINT PK_LegalHolds PRIMARY KEY,
+                OrganizationId TEXT NOT NULL REFERENCES Organizations (Id) ON DELETE CASCADE,
+                CameraId TEXT NOT NULL REFERENCES Cameras (Id) ON DELETE CASCADE,
+                "From" INTEGER NOT NULL, "To" INTEGER NOT NULL, CaseReference TEXT NOT NULL,
+                CreatedAt INTEGER NOT NULL, CreatedBy TEXT NOT NULL, ReleasedAt INTEGER NULL, ReleasedBy TEXT NULL);
+            CREATE INDEX IF NOT EXISTS IX_LegalHolds_CameraId_From ON LegalHolds (CameraId, "From");
+            CREATE INDEX IF NOT EXISTS IX_LegalHolds_OrganizationId ON LegalHolds (OrganizationId);
+            """,
+            cancellationToken);
+        await AddColumnIfMissingAsync(db, "Cameras", "RetentionDays", "INTEGER NULL", cancellationToken);
+        await AddColumnIfMissingAsync(db, "Organizations", "DefaultRetentionDays", $"INTEGER NOT NULL DEFAULT {Retention.RetentionRules.DefaultDays}", cancellationToken);
 
-            // Directories made before authenticator codes were single-use, and before two-step verification was
-            // required for every role (migrations replace this when PostgreSQL arrives).
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TABLE IF NOT EXISTS UsedTotpSteps (
-                    UserId TEXT NOT NULL CONSTRAINT PK_UsedTotpSteps PRIMARY KEY
-                        CONSTRAINT FK_UsedTotpSteps_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
-                    LastStep INTEGER NOT NULL);
-                UPDATE Organizations SET RequireTwoFactorForAll = 1 WHERE RequireTwoFactorForAll = 0;
-                """,
-                cancellationToken);
+        // Directories made before authenticator codes were single-use, and before two-step verification was
+        // required for every role (migrations replace this when PostgreSQL arrives).
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS UsedTotpSteps (
+                UserId TEXT NOT NULL CONSTRAINT PK_UsedTotpSteps PRIMARY KEY
+                    CONSTRAINT FK_UsedTotpSteps_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
+                LastStep INTEGER NOT NULL);
+            UPDATE Organizations SET RequireTwoFactorForAll = 1 WHERE RequireTwoFactorForAll = 0;
+            """,
+            cancellationToken);
 
-            // Directories made before users could be disabled (migrations replace this).
-            await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
+        // Directories made before users could be disabled (migrations replace this).
+        await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
 
-            // Directories made before invitations and password-reset links (migrations replace this).
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                CREATE TABLE IF NOT EXISTS AccountTokens (
-                    Id TEXT NOT NULL CONSTRAINT PK_AccountTokens PRIMARY KEY,
-                    UserId TEXT NOT NULL CONSTRAINT FK_AccountTokens_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
-                    Purpose TEXT NOT NULL, TokenHash BLOB NOT NULL, CreatedAt INTEGER NOT NULL, ExpiresAt INTEGER NOT NULL, UsedAt INTEGER NULL);
-                CREATE UNIQUE INDEX IF NOT EXISTS IX_AccountTokens_TokenHash ON AccountTokens (TokenHash);
-                CREATE INDEX IF NOT EXISTS IX_AccountTokens_UserId_Purpose ON AccountTokens (UserId, Purpose);
-                """,
-                cancellationToken);
+        // Directories made before invitations and password-reset links (migrations replace this).
+        await db.Database.ExecuteSqlRawAsync(
+            """
+            CREATE TABLE IF NOT EXISTS AccountTokens (
+                Id TEXT NOT NULL CONSTRAINT PK_AccountTokens PRIMARY KEY,
+                UserId TEXT NOT NULL CONSTRAINT FK_AccountTokens_AspNetUsers_UserId REFERENCES AspNetUsers (Id) ON DELETE CASCADE,
+                Purpose TEXT NOT NULL, TokenHash BLOB NOT NULL, CreatedAt INTEGER NOT NULL, ExpiresAt INTEGER NOT NULL, UsedAt INTEGER NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS IX_AccountTokens_TokenHash ON AccountTokens (TokenHash);
+            CREATE INDEX IF NOT EXISTS IX_AccountTokens_UserId_Purpose ON AccountTokens (UserId, Purpose);
+            """,
+            cancellationToken);
 
-            await UpgradeDecommissioningAsync(db, cancellationToken);
-        }
+        await UpgradeDecommissioningAsync(db, cancellationToken);
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 
 namespace CloudStore.ControlPlane.Data;
 
@@ -9,10 +7,16 @@ public sealed class DirectoryOptions
 {
     public const string Section = "Directory";
 
-    /// <summary><c>sqlite</c> (embedded default). PostgreSQL comes with the scale-out work.</summary>
-    public string Provider { get; set; } = "sqlite";
+    /// <summary><c>sqlite</c> (embedded default) or <c>postgresql</c> (production: every instance shares it).</summary>
+    public string Provider { get; set; } = DatabaseProvider.Sqlite;
 
     public string ConnectionString { get; set; } = "Data Source=.local/functions/directory.db";
+
+    /// <summary>
+    /// Apply pending migrations (directory and regional indexes) at start: the local stack does; a deployment runs
+    /// the <c>migrate</c> command instead, and an instance started on an older schema refuses to start.
+    /// </summary>
+    public bool ApplyMigrationsOnStart { get; set; }
 }
 
 public static class DirectoryServices
@@ -20,26 +24,31 @@ public static class DirectoryServices
     public static IServiceCollection AddDirectory(this IServiceCollection services)
     {
         services.AddOptions<DirectoryOptions>().BindConfiguration(DirectoryOptions.Section)
-            .Validate(o => string.Equals(o.Provider, "sqlite", StringComparison.OrdinalIgnoreCase), "Directory:Provider must be 'sqlite' (PostgreSQL comes with the scale-out work).")
+            .Validate(o => DatabaseProvider.IsKnown(o.Provider), $"Directory:Provider must be {DatabaseProvider.Choices}.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Directory:ConnectionString is required.")
             .ValidateOnStart();
         return services.AddDbContext<DirectoryDbContext>((provider, db) =>
-            db.UseSqlite(provider.GetRequiredService<IOptions<DirectoryOptions>>().Value.ConnectionString));
+        {
+            var options = provider.GetRequiredService<IOptions<DirectoryOptions>>().Value;
+            db.Use(options.Provider, options.ConnectionString);
+        });
     }
 
-    /// <summary>Creates the schema on first start; WAL lets readers carry on while one request writes.</summary>
+    /// <summary>Migrates the directory at start, or checks that someone has (see <see cref="DirectoryOptions.ApplyMigrationsOnStart"/>).</summary>
     public static async Task InitializeDirectoryAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnectionStringBuilder(services.GetRequiredService<IOptions<DirectoryOptions>>().Value.ConnectionString);
-        if (Path.GetDirectoryName(Path.GetFullPath(connection.DataSource)) is { Length: > 0 } folder)
+        var options = services.GetRequiredService<IOptions<DirectoryOptions>>().Value;
+        if (options.ApplyMigrationsOnStart)
         {
-            Directory.CreateDirectory(folder);
+            await DatabaseMigrations.MigrateDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken);
+            return;
         }
 
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DirectoryDbContext>();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        await DirectorySchema.EnsureCreatedAsync(db, cancellationToken);
+        var pending = await DatabaseMigrations.PendingDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken);
+        if (pending.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The directory's schema is older than this build ({pending.Count} migrations pending, the first {pending[0]}): run the `migrate` operations command, then start again.");
+        }
     }
 }

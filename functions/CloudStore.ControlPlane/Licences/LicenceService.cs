@@ -85,20 +85,39 @@ public sealed class LicenceService(DirectoryDbContext db, AuditLog audit, TimePr
         var now = time.GetUtcNow();
         var activatedAt = await db.Organizations.Where(o => o.Id == organizationId).Select(o => o.CreatedAt).SingleAsync(cancellationToken);
         var windowOpen = now < LicenceRules.WindowEnd(activatedAt);
+        var free = db.Licences.Where(f => f.OrganizationId == organizationId && f.State == LicenceState.Free && (windowOpen || f.FirstAllocatedAt != null));
 
-        // One statement: SQLite runs it under the write lock, so the chosen licence is still free when it is taken.
-        var taken = await db.Licences
-            .Where(l => l.Id == db.Licences
-                .Where(f => f.OrganizationId == organizationId && f.State == LicenceState.Free && (windowOpen || f.FirstAllocatedAt != null))
-                .OrderBy(f => f.AddedAt).ThenBy(f => f.Id).Select(f => f.Id).FirstOrDefault()
-                && !db.Licences.Any(held => held.CameraId == cameraId))
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(l => l.State, LicenceState.Allocated)
-                .SetProperty(l => l.CameraId, cameraId)
-                .SetProperty(l => l.AllocatedAt, now)
-                .SetProperty(l => l.FirstAllocatedAt, l => l.FirstAllocatedAt ?? now), cancellationToken);
-        return taken == 1 || await db.Licences.AnyAsync(l => l.CameraId == cameraId, cancellationToken);
+        // One conditional statement takes the oldest free licence. SQLite runs it under its write lock, so it always
+        // wins; PostgreSQL may have another request take the same licence first, and then re-checks "still free" on
+        // the row it waited for, updates nothing, and this loop takes the next one. The unique index on CameraId keeps
+        // a camera from ever holding two.
+        for (var attempt = 0; attempt < MaxAllocationAttempts; attempt++)
+        {
+            var taken = await db.Licences
+                .Where(l => l.Id == free.OrderBy(f => f.AddedAt).ThenBy(f => f.Id).Select(f => f.Id).FirstOrDefault()
+                    && l.State == LicenceState.Free
+                    && !db.Licences.Any(held => held.CameraId == cameraId))
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(l => l.State, LicenceState.Allocated)
+                    .SetProperty(l => l.CameraId, cameraId)
+                    .SetProperty(l => l.AllocatedAt, now)
+                    .SetProperty(l => l.FirstAllocatedAt, l => l.FirstAllocatedAt ?? now), cancellationToken);
+            if (taken == 1 || await db.Licences.AnyAsync(l => l.CameraId == cameraId, cancellationToken))
+            {
+                return true;
+            }
+
+            if (!await free.AnyAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
+
+    /// <summary>How often a request tries again when the licence it chose was taken by a concurrent one (PostgreSQL).</summary>
+    const int MaxAllocationAttempts = 20;
 
     /// <summary>Frees the licence <paramref name="cameraId"/> holds, in the caller's transaction.</summary>
     public Task<int> FreeAsync(Guid cameraId, CancellationToken cancellationToken) =>

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using CloudStore.ControlPlane.Data;
+using CloudStore.ControlPlane.Regional;
+using Microsoft.Extensions.Options;
 
 namespace CloudStore.ControlPlane.Organizations;
 
@@ -16,11 +19,25 @@ namespace CloudStore.ControlPlane.Organizations;
 /// as its administrator can (<see cref="Decommissioning.OrganizationDeletion"/>), refused while legal holds are active unless
 /// told to delete held recordings too. Run again for a deleted organisation, it retries the key destruction and reports it.</item>
 /// </list>
+/// <item><c>migrate</c>: apply the directory's and every configured region's pending schema migrations (before a new
+/// build starts: an instance refuses to start on an older schema unless <c>Directory:ApplyMigrationsOnStart</c>).</item>
 /// Each prints its result as JSON on stdout.
 /// </summary>
 public static class OperationsCommands
 {
-    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences" or "delete-organization", ..];
+    public static bool IsCommand(string[] args) => args is ["provision" or "subscription" or "licences" or "delete-organization" or "migrate", ..];
+
+    /// <summary>The <c>migrate</c> command, which runs before the schemas are current (the others need them current).</summary>
+    public static bool IsMigrate(string[] args) => args is ["migrate"];
+
+    public static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var directory = services.GetRequiredService<IOptions<DirectoryOptions>>().Value;
+        var applied = await DatabaseMigrations.MigrateDirectoryAsync(directory.Provider, directory.ConnectionString, cancellationToken);
+        var regions = await services.GetRequiredService<RegionCatalog>().MigrateAllAsync(cancellationToken);
+        Console.WriteLine(JsonSerializer.Serialize(new { directory = applied, regions }));
+        return 0;
+    }
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args)
     {
@@ -74,7 +91,7 @@ public static class OperationsCommands
                     && options.GetValueOrDefault("--held-recordings", "keep") is "keep" or "delete":
                     return await DeleteOrganizationAsync(scope.ServiceProvider, organizationId, confirmName, options.GetValueOrDefault("--held-recordings") == "delete");
                 default:
-                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       delete-organization --organization ID --confirm-name NAME [--held-recordings delete]");
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       delete-organization --organization ID --confirm-name NAME [--held-recordings delete]\n       migrate");
                     return 2;
             }
         }

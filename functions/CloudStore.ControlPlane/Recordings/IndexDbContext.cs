@@ -7,8 +7,19 @@ namespace CloudStore.ControlPlane.Recordings;
 /// A region's recording index: what each camera of the organisations homed there has stored, and
 /// where the wrapped keys are. One database per region, so index rows never leave their region.
 /// </summary>
-public sealed class IndexDbContext(DbContextOptions<IndexDbContext> options) : DbContext(options)
+public class IndexDbContext : DbContext
 {
+    public IndexDbContext(DbContextOptions<IndexDbContext> options)
+        : base(options)
+    {
+    }
+
+    /// <summary>For the per-database migration contexts (<see cref="Data.Migrations.SqliteIndexDbContext"/>, <see cref="Data.Migrations.PostgresIndexDbContext"/>).</summary>
+    protected IndexDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<SegmentRow> Segments => Set<SegmentRow>();
 
     public DbSet<InitSegmentRow> InitSegments => Set<InitSegmentRow>();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using CloudStore.ControlPlane.Regional;
@@ -156,40 +155,37 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
     public async Task<IReadOnlyList<RecordedSpan>> SpansAsync(string region, Guid cameraId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var index = regions.OpenIndex(region);
-        var connection = index.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
-        {
-            await connection.OpenAsync(cancellationToken);
-        }
+        long start = from.ToUnixTimeMilliseconds(), end = to.ToUnixTimeMilliseconds(), tolerance = (long)HlsPlaylist.GapTolerance.TotalMilliseconds;
 
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        // Identifiers quoted and values as parameters (EF binds each in the database's own type: the camera id is
+        // TEXT in SQLite and uuid in PostgreSQL), so the same text runs on both.
+        var spans = await index.Database.SqlQuery<SpanRow>(
+            $"""
             WITH ordered AS (
-              SELECT StartTime AS s, StartTime + DurationMs AS e,
-                     LAG(StartTime + DurationMs) OVER (ORDER BY StartTime) AS previous_end
-              FROM Segments
-              WHERE CameraId = $camera AND StartTime < $to AND StartTime + DurationMs > $from),
+              SELECT "StartTime" AS s, "StartTime" + "DurationMs" AS e,
+                     LAG("StartTime" + "DurationMs") OVER (ORDER BY "StartTime") AS previous_end
+              FROM "Segments"
+              WHERE "CameraId" = {cameraId} AND "StartTime" < {end} AND "StartTime" + "DurationMs" > {start}),
             marked AS (
-              SELECT s, e, SUM(CASE WHEN previous_end IS NULL OR s - previous_end > $tolerance THEN 1 ELSE 0 END)
+              SELECT s, e, SUM(CASE WHEN previous_end IS NULL OR s - previous_end > {tolerance} THEN 1 ELSE 0 END)
                      OVER (ORDER BY s ROWS UNBOUNDED PRECEDING) AS span
               FROM ordered)
-            SELECT MIN(s), MAX(e), COUNT(*) FROM marked GROUP BY span ORDER BY 1
-            """;
-        Add(command, "$camera", cameraId.ToString().ToUpperInvariant());
-        Add(command, "$from", from.ToUnixTimeMilliseconds());
-        Add(command, "$to", to.ToUnixTimeMilliseconds());
-        Add(command, "$tolerance", (long)HlsPlaylist.GapTolerance.TotalMilliseconds);
-        var spans = new List<RecordedSpan>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            spans.Add(new RecordedSpan(
-                DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(reader.GetInt64(0), from.ToUnixTimeMilliseconds())),
-                DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(reader.GetInt64(1), to.ToUnixTimeMilliseconds())),
-                reader.GetInt32(2)));
-        }
+            SELECT MIN(s) AS "First", MAX(e) AS "Last", COUNT(*) AS "Segments" FROM marked GROUP BY span ORDER BY 1
+            """).ToListAsync(cancellationToken);
+        return [.. spans.Select(span => new RecordedSpan(
+            DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(span.First, start)),
+            DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(span.Last, end)),
+            (int)span.Segments))];
+    }
 
-        return spans;
+    /// <summary>One row of <see cref="SpansAsync"/>'s query: a span's first start and last end (Unix ms) and its segment count.</summary>
+    sealed class SpanRow
+    {
+        public long First { get; set; }
+
+        public long Last { get; set; }
+
+        public long Segments { get; set; }
     }
 
     /// <summary>
@@ -357,14 +353,6 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         return await index.Segments.Where(s => s.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken)
             + await index.InitSegments.Where(i => i.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken)
             + await index.WrappedKeys.Where(k => k.OrganizationId == organizationId).ExecuteDeleteAsync(cancellationToken);
-    }
-
-    static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     static bool TryReadKeyName(byte[] bytes, out KeyEncryptionKeyId name)

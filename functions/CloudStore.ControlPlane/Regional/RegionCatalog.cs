@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using CloudStore.Contracts;
+using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -24,25 +24,41 @@ public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptio
         var other => throw new InvalidOperationException($"Region '{r}': unknown storage kind '{other.Kind}' (azure-blob or s3)."),
     });
 
-    public IndexDbContext OpenIndex(string region) =>
-        new(new DbContextOptionsBuilder<IndexDbContext>().UseSqlite(Region(region).Index.ConnectionString).Options);
+    public IndexDbContext OpenIndex(string region)
+    {
+        var index = Region(region).Index;
+        return new(DatabaseProvider.Options<IndexDbContext>(index.Provider, index.ConnectionString));
+    }
 
-    /// <summary>Creates each configured region's index schema (WAL mode: readers go on while one request writes).</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    /// <summary>Migrates each configured region's index at start, or checks that someone has (as for the directory).</summary>
+    public async Task InitializeAsync(bool applyMigrations, CancellationToken cancellationToken)
     {
         foreach (var region in Configured)
         {
-            var connection = new SqliteConnectionStringBuilder(Region(region).Index.ConnectionString);
-            if (Path.GetDirectoryName(Path.GetFullPath(connection.DataSource)) is { } folder)
+            var index = Region(region).Index;
+            if (applyMigrations)
             {
-                Directory.CreateDirectory(folder);
+                await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken);
             }
-
-            await using var index = OpenIndex(region);
-            await index.Database.OpenConnectionAsync(cancellationToken);
-            await index.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-            await index.Database.EnsureCreatedAsync(cancellationToken);
+            else if (await DatabaseMigrations.PendingIndexAsync(index.Provider, index.ConnectionString, cancellationToken) is [var first, ..] pending)
+            {
+                throw new InvalidOperationException(
+                    $"Region {region}: the index schema is older than this build ({pending.Count} migrations pending, the first {first}): run the `migrate` operations command, then start again.");
+            }
         }
+    }
+
+    /// <summary>Migrates every configured region's index (the <c>migrate</c> command); returns the migrations applied per region.</summary>
+    public async Task<Dictionary<string, IReadOnlyList<string>>> MigrateAllAsync(CancellationToken cancellationToken)
+    {
+        var applied = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var region in Configured)
+        {
+            var index = Region(region).Index;
+            applied[region] = await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken);
+        }
+
+        return applied;
     }
 
     RegionOptions Region(string region) =>
@@ -55,6 +71,7 @@ public static class RegionServices
     {
         services.AddOptions<RegionCatalogOptions>().BindConfiguration(RegionCatalogOptions.Section)
             .Validate(regions => regions.Keys.All(CloudStore.Contracts.Regions.All.Contains), "Regions: only known region ids (au-sydney, ca-toronto, eu-frankfurt, uk-london, us-virginia).")
+            .Validate(regions => regions.Values.All(r => DatabaseProvider.IsKnown(r.Index.Provider)), $"Regions:*:Index:Provider must be {DatabaseProvider.Choices}.")
             .ValidateOnStart();
         return services.AddSingleton<RegionCatalog>();
     }

@@ -65,6 +65,9 @@ public sealed class RegionStorageOptions
 
 public sealed class RegionIndexOptions
 {
-    /// <summary>The region's index database (SQLite locally: one file per region).</summary>
+    /// <summary><c>sqlite</c> (locally: one file per region) or <c>postgresql</c> (a regional server).</summary>
+    public string Provider { get; set; } = Data.DatabaseProvider.Sqlite;
+
+    /// <summary>The region's index database.</summary>
     public string ConnectionString { get; set; } = "";
 }

@@ -6,13 +6,14 @@ using Xunit;
 namespace CloudStore.Tests.ControlPlane;
 
 /// <summary>
-/// `./cloudstore demo` keeps its directory between runs and EnsureCreated changes nothing in an existing
-/// database, so the schema's upgrade statements must bring an older directory to the current model.
+/// `./cloudstore demo` keeps its directory between runs. Directories made before migrations (by EnsureCreated, then
+/// upgrade statements at each start) are adopted: the statements bring them to the first migration's schema, which is
+/// then recorded as applied, and migrations carry on. Each case takes a current directory back to an older shape.
 /// </summary>
 public sealed class DirectorySchemaUpgradeTests
 {
     [Fact]
-    public async Task EnsureCreated_DirectoryWithTypedFirmwareColumn_DevicesStoreReportedFirmwareAndRunsTwice()
+    public async Task Migrate_LegacyDirectoryWithTypedFirmwareColumn_DevicesStoreReportedFirmwareAndRunsTwice()
     {
         // The directory as it was while administrators typed the firmware: a NOT NULL column, no reported ones.
         await WithOlderDirectoryAsync(
@@ -40,7 +41,7 @@ public sealed class DirectorySchemaUpgradeTests
     }
 
     [Fact]
-    public async Task EnsureCreated_DirectoryFromBeforeTwoStepForAllAndDisabling_UpgradedInPlace_PolicyOn()
+    public async Task Migrate_LegacyDirectoryFromBeforeTwoStepForAllAndDisabling_UpgradedInPlace_PolicyOn()
     {
         // No UsedTotpSteps, no DisabledAt, an organisation that had relaxed two-step.
         await WithOlderDirectoryAsync(
@@ -58,7 +59,7 @@ public sealed class DirectorySchemaUpgradeTests
     }
 
     [Fact]
-    public async Task EnsureCreated_DirectoryFromBeforeInvitations_GetsTheLinkTable_WithItsRules()
+    public async Task Migrate_LegacyDirectoryFromBeforeInvitations_GetsTheLinkTable_WithItsRules()
     {
         // No AccountTokens table: a user with a password, as every user had before invitations.
         await WithOlderDirectoryAsync(
@@ -152,10 +153,12 @@ public sealed class DirectorySchemaUpgradeTests
                 await db.Database.ExecuteSqlRawAsync(downgrade);
             }
 
+            var connectionString = $"Data Source={Path.Combine(folder, "directory.db")};Pooling=False";
+            await DatabaseMigrations.MigrateDirectoryAsync(DatabaseProvider.Sqlite, connectionString, CancellationToken.None);
+            Assert.Empty(await DatabaseMigrations.MigrateDirectoryAsync(DatabaseProvider.Sqlite, connectionString, CancellationToken.None));
+            Assert.Empty(await DatabaseMigrations.PendingDirectoryAsync(DatabaseProvider.Sqlite, connectionString, CancellationToken.None));
             await using (var db = new DirectoryDbContext(options))
             {
-                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
-                await DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
                 await check(db);
             }
         }

@@ -10,7 +10,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace CloudStore.Tests.Infrastructure;
 
 /// <summary>
-/// The functions app in process, on its own SQLite directory and signing key in a temporary folder.
+/// The functions app in process, on a directory of its own (a SQLite file in a temporary folder, or a PostgreSQL
+/// database: <see cref="TestDatabase"/>) and its own signing key.
 /// The header <see cref="ClientHeader"/> sets the client address a request appears to come from,
 /// so tests can act as several clients (the in-memory test server has no real peer address).
 /// </summary>
@@ -45,7 +46,10 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseSetting("Auth:Issuer", Issuer);
         builder.UseSetting("Auth:SigningKeyFile", Path.Combine(Folder, "signing-key.pem"));
-        builder.UseSetting("Directory:ConnectionString", $"Data Source={Path.Combine(Folder, "directory.db")}");
+        builder.UseSetting("Directory:Provider", TestDatabase.Provider);
+        builder.UseSetting("Directory:ConnectionString", TestDatabase.IsPostgres
+            ? TestDatabase.NewPostgresDatabaseAsync("directory").GetAwaiter().GetResult()
+            : $"Data Source={Path.Combine(Folder, "directory.db")}");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Player:Origin", PlayerOrigin);
 

@@ -6,7 +6,7 @@ namespace CloudStore.Tests.Infrastructure;
 
 /// <summary>
 /// The real stack for one test class: Azurite and every host as its own process on HTTPS loopback,
-/// state in a temporary folder. If something cannot start, the tests fail with its log.
+/// state in a temporary folder, on the database the run tests (<see cref="TestDatabase"/>). If something cannot start, the tests fail with its log.
 /// </summary>
 public sealed class LocalCloudFixture : IAsyncLifetime
 {
@@ -18,7 +18,7 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         // Blobs on disk, as in the demo, so that storage can be stopped and started again without losing them.
-        Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: true), timeout.Token);
+        Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: true) { Database = TestDatabase.Provider }, timeout.Token);
     }
 
     /// <summary>A client for one of the stack's hosts that trusts only the stack's CA.</summary>

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using CloudStore.Contracts;
 using CloudStore.Contracts.Envelope;
 using CloudStore.ControlPlane.Regional;
+using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.LocalStack;
 using keyserver::CloudStore.KeyServer.KeyStores;
@@ -71,8 +72,11 @@ public sealed class RegionInspector(LocalCloud cloud, string region)
         IsS3 ? Directory.Exists(S3Folder(cameraId)) : await Container(cameraId).ExistsAsync();
 
     /// <summary>The region's index, read-only.</summary>
-    public IndexDbContext Index() =>
-        new(new DbContextOptionsBuilder<IndexDbContext>().UseSqlite($"Data Source={cloud.IndexDatabase(region)};Mode=ReadOnly").Options);
+    public IndexDbContext Index()
+    {
+        var (provider, connectionString) = cloud.IndexConnection(region);
+        return new(DatabaseProvider.Options<IndexDbContext>(provider, provider == DatabaseProvider.Sqlite ? connectionString + ";Mode=ReadOnly" : connectionString));
+    }
 
     public async Task<List<SegmentRow>> SegmentsAsync(Guid cameraId)
     {

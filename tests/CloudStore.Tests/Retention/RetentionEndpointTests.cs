@@ -63,8 +63,8 @@ public sealed class RetentionEndpointTests : IAsyncLifetime, IDisposable
                 ALTER TABLE Cameras DROP COLUMN RetentionDays;
                 ALTER TABLE Organizations DROP COLUMN DefaultRetentionDays;
                 """);
-            await global::CloudStore.ControlPlane.Data.DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
-            await global::CloudStore.ControlPlane.Data.DirectorySchema.EnsureCreatedAsync(db, CancellationToken.None);
+            await global::CloudStore.ControlPlane.Data.DirectorySchema.UpgradeLegacySqliteAsync(db, CancellationToken.None);
+            await global::CloudStore.ControlPlane.Data.DirectorySchema.UpgradeLegacySqliteAsync(db, CancellationToken.None);
             return 0;
         });
         using var admin = Admin();
