@@ -72,11 +72,60 @@ public static class KeyServerBench
                 $"    (last row: an open loop at half the best rate; p99 target < 10 ms. openssl speed rsa2048 in this run: {openssl.OneCore:N0} sign/s on one core ({1000 / openssl.OneCore:F2} ms), {openssl.AllCores:N0}/s on {Environment.ProcessorCount})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"    machine load while measuring: {MachineLoad()}"));
+            await BreakdownAsync(http, requests, keyServer.Id, openssl, cancellationToken);
         }
         finally
         {
             Directory.Delete(state, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Where the key server's CPU per request goes, layer by layer, at 16 connections: an HTTPS request that
+    /// stops at routing (no token: 404), one that validates a token (<c>/v1/caller</c>), and the unwrap
+    /// (rate limit, RSA, audit); beside it the RSA-OAEP decryption alone, in this process.
+    /// </summary>
+    static async Task BreakdownAsync(HttpClient http, BenchRequest[] unwraps, int serverProcess, OpensslSpeed openssl, CancellationToken cancellationToken)
+    {
+        const int Connections = 16;
+        BenchRequest[] plain = [new("/no-such-path", null, HttpStatusCode.NotFound, ExpectedLength: null)];
+        var caller = unwraps.Select(request => request with { Path = "/v1/caller", ExpectedLength = null }).ToArray();
+        var https = await ClosedLoopAsync(http, plain, Connections, serverProcess, cancellationToken);
+        var token = await ClosedLoopAsync(http, caller, Connections, serverProcess, cancellationToken);
+        var unwrap = await ClosedLoopAsync(http, unwraps, Connections, serverProcess, cancellationToken);
+        double CpuPerRequest(Run run) => run.ServerCpu.TotalMilliseconds / Math.Max(1, run.Unwraps);
+        Console.WriteLine("    Where the key server's CPU per request goes (16 connections):");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      HTTPS request stopping at routing (no token, 404)   {CpuPerRequest(https),6:F3} ms  ({https.Rate:F0}/s, {https.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + ES256 token validation (/v1/caller)               {CpuPerRequest(token) - CpuPerRequest(https),6:F3} ms  ({token.Rate:F0}/s, {token.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + unwrap: rate limit, key check, RSA, audit row      {CpuPerRequest(unwrap) - CpuPerRequest(token),6:F3} ms  ({unwrap.Rate:F0}/s, {unwrap.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      = unwrap over HTTPS                                  {CpuPerRequest(unwrap),6:F3} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      RSA-2048 OAEP-SHA256 decryption alone (.NET, CPU)    {RsaDecryptMilliseconds(),6:F3} ms   (openssl speed rsa2048 sign: {1000 / openssl.OneCore:F3} ms)"));
+    }
+
+    /// <summary>
+    /// One private-key operation as the key store does it, on one thread: CPU time per operation (this process
+    /// is otherwise idle now), as <c>openssl speed</c> divides by CPU time, so that other work on the machine
+    /// does not count.
+    /// </summary>
+    static double RsaDecryptMilliseconds()
+    {
+        using var rsa = RSA.Create(2048);
+        var wrapped = WrappedKey.Wrap(new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), SegmentCipher.NewKey()), rsa, "eu-frankfurt/x/v1");
+        for (var i = 0; i < 100; i++)
+        {
+            wrapped.Unwrap(rsa);
+        }
+
+        const int Operations = 3_000;
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        for (var i = 0; i < Operations; i++)
+        {
+            wrapped.Unwrap(rsa);
+        }
+
+        self.Refresh();
+        return (self.TotalProcessorTime - cpu).TotalMilliseconds / Operations;
     }
 
     static void Print(string label, Run run, OpensslSpeed openssl)
@@ -92,11 +141,11 @@ public static class KeyServerBench
         public double Rate => Unwraps / Elapsed.TotalSeconds;
     }
 
-    /// <summary>One prepared request: a user's token and a wrapped key of the user's organisation.</summary>
-    sealed record UnwrapRequest(string Path, AuthenticationHeaderValue Authorization);
+    /// <summary>One prepared request and the answer it must get: for an unwrap, a user's token and a wrapped key of the user's organisation.</summary>
+    sealed record BenchRequest(string Path, AuthenticationHeaderValue? Authorization, HttpStatusCode Expected = HttpStatusCode.OK, int? ExpectedLength = SegmentCipher.KeySize);
 
     /// <summary>Organisations with keys in Frankfurt, wrapped data keys under them, and operators' key-server tokens.</summary>
-    static async Task<UnwrapRequest[]> PrepareAsync(LocalCloud stack, string state, CancellationToken cancellationToken)
+    static async Task<BenchRequest[]> PrepareAsync(LocalCloud stack, string state, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate));
         // The functions host makes its signing key on first use: ask for its JWKS before reading the file.
@@ -133,12 +182,12 @@ public static class KeyServerBench
         {
             var organization = u % Organizations;
             var token = tokens.ForUser(Guid.NewGuid(), organizations[organization], Roles.Operator, Audiences.KeyServer, ["pwd", "otp"], refreshToken: null);
-            return new UnwrapRequest(wrapped[organization][u / Organizations % KeysPerOrganization], new AuthenticationHeaderValue("Bearer", token.AccessToken));
+            return new BenchRequest(wrapped[organization][u / Organizations % KeysPerOrganization], new AuthenticationHeaderValue("Bearer", token.AccessToken));
         })];
     }
 
     /// <summary><paramref name="connections"/> loops, each sending its next unwrap when the last one is answered.</summary>
-    static async Task<Run> ClosedLoopAsync(HttpClient http, UnwrapRequest[] requests, int connections, int serverProcess, CancellationToken cancellationToken)
+    static async Task<Run> ClosedLoopAsync(HttpClient http, BenchRequest[] requests, int connections, int serverProcess, CancellationToken cancellationToken)
     {
         var next = -1;
         var recording = 0;
@@ -151,7 +200,7 @@ public static class KeyServerBench
             while (Volatile.Read(ref stop) == 0)
             {
                 var started = Stopwatch.GetTimestamp();
-                var ok = await UnwrapAsync(http, requests[(int)((uint)Interlocked.Increment(ref next) % (uint)requests.Length)], cancellationToken);
+                var ok = await SendAsync(http, requests[(int)((uint)Interlocked.Increment(ref next) % (uint)requests.Length)], cancellationToken);
                 if (Volatile.Read(ref recording) == 1)
                 {
                     if (ok)
@@ -184,7 +233,7 @@ public static class KeyServerBench
     /// Requests sent on a fixed schedule (<paramref name="rate"/> a second) whatever the answers do; each latency
     /// counts from when its request was due.
     /// </summary>
-    static async Task<Run> OpenLoopAsync(HttpClient http, UnwrapRequest[] requests, double rate, int serverProcess, CancellationToken cancellationToken)
+    static async Task<Run> OpenLoopAsync(HttpClient http, BenchRequest[] requests, double rate, int serverProcess, CancellationToken cancellationToken)
     {
         var total = (int)(rate * (WarmUp + Measure).TotalSeconds);
         var warmUpCount = (int)(rate * WarmUp.TotalSeconds);
@@ -213,7 +262,7 @@ public static class KeyServerBench
             var index = i;
             pending.Add(Task.Run(async () =>
             {
-                failed[index] = !await UnwrapAsync(http, requests[index % requests.Length], cancellationToken);
+                failed[index] = !await SendAsync(http, requests[index % requests.Length], cancellationToken);
                 latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
             }, cancellationToken));
         }
@@ -225,15 +274,15 @@ public static class KeyServerBench
         return Summarise([.. measured.Where(i => !failed[i]).Select(i => latencies[i])], measured.Count(i => failed[i]), elapsed, serverCpu);
     }
 
-    static async Task<bool> UnwrapAsync(HttpClient http, UnwrapRequest request, CancellationToken cancellationToken)
+    static async Task<bool> SendAsync(HttpClient http, BenchRequest request, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, request.Path);
         message.Headers.Authorization = request.Authorization;
         try
         {
             using var response = await http.SendAsync(message, cancellationToken);
-            var key = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            return response.StatusCode == HttpStatusCode.OK && key.Length == SegmentCipher.KeySize;
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            return response.StatusCode == request.Expected && (request.ExpectedLength is null || body.Length == request.ExpectedLength);
         }
         catch (HttpRequestException)
         {
