@@ -54,7 +54,7 @@ public static class KeyServerBench
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  Key server unwraps over HTTPS, {Users:N0} users of {Organizations} organisations, {Measure.TotalSeconds:F0} s per row, load generator in this process:"));
-            Console.WriteLine("    connections   unwraps/s    p50 ms    p99 ms   server CPU   CPU/unwrap   unwraps per server CPU-s   vs openssl 1 core   errors");
+            Console.WriteLine("    connections   unwraps/s    p50 ms    p99 ms   server CPU   CPU/unwrap   unwraps per server CPU-s   vs openssl 1 core   errors   load generator CPU");
             Run? best = null;
             foreach (var connections in Concurrency)
             {
@@ -95,9 +95,9 @@ public static class KeyServerBench
         var unwrap = await ClosedLoopAsync(http, unwraps, Connections, serverProcess, cancellationToken);
         double CpuPerRequest(Run run) => run.ServerCpu.TotalMilliseconds / Math.Max(1, run.Unwraps);
         Console.WriteLine("    Where the key server's CPU per request goes (16 connections):");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      HTTPS request stopping at routing (no token, 404)   {CpuPerRequest(https),6:F3} ms  ({https.Rate:F0}/s, {https.Errors} errors)"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + ES256 token validation (/v1/caller)               {CpuPerRequest(token) - CpuPerRequest(https),6:F3} ms  ({token.Rate:F0}/s, {token.Errors} errors)"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + unwrap: rate limit, key check, RSA, audit row      {CpuPerRequest(unwrap) - CpuPerRequest(token),6:F3} ms  ({unwrap.Rate:F0}/s, {unwrap.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      HTTPS request stopping at routing (no token, 404)   {CpuPerRequest(https),6:F3} ms  ({https.Rate:F0}/s, p50 {https.P50:F1} ms, p99 {https.P99:F1} ms, {https.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + ES256 token validation (/v1/caller)               {CpuPerRequest(token) - CpuPerRequest(https),6:F3} ms  ({token.Rate:F0}/s, p50 {token.P50:F1} ms, p99 {token.P99:F1} ms, {token.Errors} errors)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      + unwrap: rate limit, key check, RSA, audit row      {CpuPerRequest(unwrap) - CpuPerRequest(token),6:F3} ms  ({unwrap.Rate:F0}/s, p50 {unwrap.P50:F1} ms, p99 {unwrap.P99:F1} ms, {unwrap.Errors} errors)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      = unwrap over HTTPS                                  {CpuPerRequest(unwrap),6:F3} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      RSA-2048 OAEP-SHA256 decryption alone (.NET, CPU)    {RsaDecryptMilliseconds(),6:F3} ms   (openssl speed rsa2048 sign: {1000 / openssl.OneCore:F3} ms)"));
     }
@@ -132,11 +132,11 @@ public static class KeyServerBench
     {
         var perCpuSecond = run.Unwraps / run.ServerCpu.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    {label,11} {run.Rate,11:F0} {run.P50,9:F2} {run.P99,9:F2} {run.ServerCpu.TotalSeconds / run.Elapsed.TotalSeconds * 100,10:F0} % {run.ServerCpu.TotalMilliseconds / run.Unwraps,9:F2} ms {perCpuSecond,26:F0} {perCpuSecond / openssl.OneCore,18:F2}x {run.Errors,8}"));
+            $"    {label,11} {run.Rate,11:F0} {run.P50,9:F2} {run.P99,9:F2} {run.ServerCpu.TotalSeconds / run.Elapsed.TotalSeconds * 100,10:F0} % {run.ServerCpu.TotalMilliseconds / run.Unwraps,9:F2} ms {perCpuSecond,26:F0} {perCpuSecond / openssl.OneCore,18:F2}x {run.Errors,8} {run.GeneratorCpu.TotalSeconds / run.Elapsed.TotalSeconds * 100,18:F0} %"));
     }
 
     /// <summary>What one measurement gives: successful unwraps, their latencies, and the key server's CPU time meanwhile.</summary>
-    sealed record Run(int Unwraps, int Errors, TimeSpan Elapsed, TimeSpan ServerCpu, double P50, double P99)
+    sealed record Run(int Unwraps, int Errors, TimeSpan Elapsed, TimeSpan ServerCpu, TimeSpan GeneratorCpu, double P50, double P99)
     {
         public double Rate => Unwraps / Elapsed.TotalSeconds;
     }
@@ -217,6 +217,7 @@ public static class KeyServerBench
 
         await Task.Delay(WarmUp, cancellationToken);
         var cpu = ProcessCpu(serverProcess);
+        var generatorCpu = ProcessCpu(Environment.ProcessId);
         var watch = Stopwatch.StartNew();
         MachineLoad(reset: true);
         Volatile.Write(ref recording, 1);
@@ -224,9 +225,10 @@ public static class KeyServerBench
         Volatile.Write(ref recording, 0);
         var elapsed = watch.Elapsed;
         var serverCpu = ProcessCpu(serverProcess) - cpu;
+        generatorCpu = ProcessCpu(Environment.ProcessId) - generatorCpu;
         Volatile.Write(ref stop, 1);
         await Task.WhenAll(loops);
-        return Summarise([.. latencies.SelectMany(l => l)], errors.Sum(), elapsed, serverCpu);
+        return Summarise([.. latencies.SelectMany(l => l)], errors.Sum(), elapsed, serverCpu, generatorCpu);
     }
 
     /// <summary>
@@ -242,7 +244,7 @@ public static class KeyServerBench
         var pending = new List<Task>(total);
         var start = Stopwatch.GetTimestamp();
         var ticksPerRequest = Stopwatch.Frequency / rate;
-        TimeSpan cpu = default, serverCpu = default;
+        TimeSpan cpu = default, generatorCpu = default;
         long measureStart = 0;
         for (var i = 0; i < total; i++)
         {
@@ -255,6 +257,7 @@ public static class KeyServerBench
             if (i == warmUpCount)
             {
                 cpu = ProcessCpu(serverProcess);
+                generatorCpu = ProcessCpu(Environment.ProcessId);
                 measureStart = Stopwatch.GetTimestamp();
                 MachineLoad(reset: true);
             }
@@ -268,10 +271,11 @@ public static class KeyServerBench
         }
 
         var elapsed = Stopwatch.GetElapsedTime(measureStart);
-        serverCpu = ProcessCpu(serverProcess) - cpu;
+        var serverCpu = ProcessCpu(serverProcess) - cpu;
+        generatorCpu = ProcessCpu(Environment.ProcessId) - generatorCpu;
         await Task.WhenAll(pending);
         var measured = Enumerable.Range(warmUpCount, total - warmUpCount);
-        return Summarise([.. measured.Where(i => !failed[i]).Select(i => latencies[i])], measured.Count(i => failed[i]), elapsed, serverCpu);
+        return Summarise([.. measured.Where(i => !failed[i]).Select(i => latencies[i])], measured.Count(i => failed[i]), elapsed, serverCpu, generatorCpu);
     }
 
     static async Task<bool> SendAsync(HttpClient http, BenchRequest request, CancellationToken cancellationToken)
@@ -290,11 +294,11 @@ public static class KeyServerBench
         }
     }
 
-    static Run Summarise(double[] latencies, int errors, TimeSpan elapsed, TimeSpan serverCpu)
+    static Run Summarise(double[] latencies, int errors, TimeSpan elapsed, TimeSpan serverCpu, TimeSpan generatorCpu)
     {
         Array.Sort(latencies);
         double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
-        return new Run(latencies.Length, errors, elapsed, serverCpu, Percentile(0.50), Percentile(0.99));
+        return new Run(latencies.Length, errors, elapsed, serverCpu, generatorCpu, Percentile(0.50), Percentile(0.99));
     }
 
     /// <summary>User plus system CPU time of a process so far, from <c>/proc/PID/stat</c> (fields 14 and 15, clock ticks of 10 ms).</summary>
