@@ -34,7 +34,8 @@ public sealed partial class KeyAudit : IHealthCheck, IAsyncDisposable
     readonly ILogger<KeyAudit> _logger;
     readonly Channel<PendingRow> _queue = Channel.CreateBounded<PendingRow>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-    readonly Task _writer;
+    readonly Thread _writer;
+    readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     sealed record PendingRow(long Time, string OrganizationId, string User, string SourceAddress, string CameraId, string KeyId, string Outcome)
     {
@@ -62,7 +63,10 @@ public sealed partial class KeyAudit : IHealthCheck, IAsyncDisposable
             command.ExecuteNonQuery();
         }
 
-        _writer = Task.Run(WriteLoopAsync);
+        // A thread of its own: each commit blocks in fsync, which must not hold one of the thread pool's workers
+        // (two, on a two-core machine) while requests wait for them.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "key-audit-writer" };
+        _writer.Start();
     }
 
     SqliteConnection Open()
@@ -82,36 +86,43 @@ public sealed partial class KeyAudit : IHealthCheck, IAsyncDisposable
         await row.Committed.Task;
     }
 
-    async Task WriteLoopAsync()
+    void WriteLoop()
     {
         Writer? writer = null;
         var batch = new List<PendingRow>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync())
+        try
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var row))
+            // Blocking is this thread's job: it waits for rows, then for the disk.
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
-                batch.Add(row);
-            }
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var row))
+                {
+                    batch.Add(row);
+                }
 
-            try
-            {
-                writer ??= new Writer(_connectionString, _path);
-                writer.Commit(batch);
-                batch.ForEach(row => row.Committed.TrySetResult());
-            }
-            catch (Exception e)
-            {
-                // Whatever went wrong, these rows are not written: their requests fail, and the next batch starts afresh.
-                LogCommitFailed(_logger, batch.Count, e);
-                batch.ForEach(row => row.Committed.TrySetException(e));
-                writer?.Dispose();
-                writer = null;
-            }
+                try
+                {
+                    writer ??= new Writer(_connectionString, _path);
+                    writer.Commit(batch);
+                    batch.ForEach(row => row.Committed.TrySetResult());
+                }
+                catch (Exception e)
+                {
+                    // Whatever went wrong, these rows are not written: their requests fail, and the next batch starts afresh.
+                    LogCommitFailed(_logger, batch.Count, e);
+                    batch.ForEach(row => row.Committed.TrySetException(e));
+                    writer?.Dispose();
+                    writer = null;
+                }
 
-            batch.Clear();
+                batch.Clear();
+            }
         }
-
-        writer?.Dispose();
+        finally
+        {
+            writer?.Dispose();
+            _writerStopped.TrySetResult();
+        }
     }
 
     /// <summary>The writer's connection and prepared insert, kept from one batch to the next.</summary>
@@ -179,7 +190,7 @@ public sealed partial class KeyAudit : IHealthCheck, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer;
+        await _writerStopped.Task;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Key audit: a commit of {Rows} rows failed; their requests are answered 500")]
