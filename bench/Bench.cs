@@ -17,9 +17,15 @@ public static class Bench
 {
     const int Runs = 7;
 
-    public static async Task<int> Main()
+    /// <param name="args"><c>keyserver</c>: only the key server under load (a minute or two), for work on it.</param>
+    public static async Task<int> Main(string[] args)
     {
         Console.WriteLine($"CloudStore bench on {Environment.ProcessorCount} cores, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC");
+        if (args is ["keyserver"])
+        {
+            await KeyServerBench.RunAsync();
+            return 0;
+        }
 
         var segment = RandomNumberGenerator.GetBytes(2 * 1024 * 1024); // 4 s at 4 Mbit/s
         var key = SegmentCipher.NewKey();
@@ -59,6 +65,9 @@ public static class Bench
         }, null);
         var s3Urls = await MedianAsync(() => s3.ReadUrlsAsync(Guid.NewGuid(), names, now, now.AddHours(1), CancellationToken.None));
         Report("S3 presigned GET for 21,600 segments", s3Urls, $"{21_600 / s3Urls.TotalSeconds:F0} URLs/s");
+
+        Console.WriteLine("  (starting the local stack for the key server under load)");
+        await KeyServerBench.RunAsync();
 
         Console.WriteLine("  (starting the local stack and Chromium for the player's figures)");
         await PlaybackBench.RunAsync();

@@ -37,7 +37,8 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service))
     .AddPolicy(UnwrapEndpoints.RecordingsPolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator, Roles.Operator));
-builder.Services.AddSingleton(new KeyAudit(options.AuditDatabase));
+// Made by the container so that it is disposed at shutdown, after the last request: queued audit rows are written first.
+builder.Services.AddSingleton(provider => new KeyAudit(options.AuditDatabase, provider.GetRequiredService<ILogger<KeyAudit>>()));
 builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
 {
     if (!string.IsNullOrEmpty(options.PlayerOrigin))

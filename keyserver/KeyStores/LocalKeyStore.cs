@@ -12,11 +12,14 @@ namespace CloudStore.KeyServer.KeyStores;
 /// made on first run) and one JSON file per organisation listing its key versions. Each private key is
 /// stored as PKCS#8 encrypted with AES-256-GCM under the region's master key, with the key id as
 /// associated data, so a key file copied to another organisation or region does not decrypt.
+/// Opened private keys are kept while their file is unchanged (<see cref="OpenedKeyCache"/>): each unwrap
+/// checks the file with one <c>stat</c> and otherwise costs one RSA operation.
 /// </summary>
-public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
+public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore, IDisposable
 {
     const int MasterKeySize = 32;
     readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    readonly OpenedKeyCache _opened = new(time);
 
     public Task<PublicKeyResponse> GetOrCreatePublicKeyAsync(Guid organizationId, string region, CancellationToken cancellationToken) =>
         ChangeAsync(organizationId, region, versions => versions.Count == 0, cancellationToken);
@@ -27,25 +30,53 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
     public async Task<BindingRecord> UnwrapAsync(WrappedKey wrapped, CancellationToken cancellationToken)
     {
         var id = KeyStoreRules.KeyIdOf(wrapped);
-        if (File.Exists(TombstonePath(id.OrganizationId, id.Region)))
+        for (var attempt = 0; ; attempt++)
         {
-            throw new KeyDestroyedException($"The organisation's key in {id.Region} was destroyed.");
-        }
+            // Checked on every unwrap, opened key or not: a deleted file (a destroyed key) refuses at once, as destroyed
+            // (410) when the organisation's tombstone says so, which costs a second look only for a missing key.
+            var stamp = FileStamp.Of(KeyFilePath(id.OrganizationId, id.Region))
+                ?? throw (File.Exists(TombstonePath(id.OrganizationId, id.Region))
+                    ? new KeyDestroyedException($"The organisation's key in {id.Region} was destroyed.")
+                    : KeyStoreRules.NoSuchKey());
+            var rsa = _opened.Get(id, stamp);
+            if (rsa is null)
+            {
+                rsa = await OpenAsync(id, cancellationToken);
+                _opened.Add(id, stamp, rsa);
+            }
 
+            try
+            {
+                return wrapped.Unwrap(rsa).BelongingTo(id);
+            }
+            catch (ObjectDisposedException) when (attempt < 2)
+            {
+                // Dropped from the cache by another thread meanwhile (idle, replaced or destroyed): look again.
+            }
+        }
+    }
+
+    /// <summary>Reads, decrypts and imports one version of the private key; the plain PKCS#8 is wiped at once.</summary>
+    async Task<RSA> OpenAsync(KeyEncryptionKeyId id, CancellationToken cancellationToken)
+    {
         var file = await ReadAsync(id.OrganizationId, id.Region, cancellationToken);
         var version = file?.Versions.SingleOrDefault(v => v.Version == id.Version) ?? throw KeyStoreRules.NoSuchKey();
-        using var rsa = RSA.Create();
+        var rsa = RSA.Create();
         var pkcs8 = DecryptPrivateKey(id, version, await MasterKeyAsync(id.Region, cancellationToken));
         try
         {
             rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+            return rsa;
+        }
+        catch
+        {
+            rsa.Dispose();
+            throw;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(pkcs8);
         }
-
-        return wrapped.Unwrap(rsa).BelongingTo(id);
     }
 
     /// <summary>
@@ -69,6 +100,7 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
             var path = KeyFilePath(organizationId, region);
             var existed = File.Exists(path);
             File.Delete(path);
+            _opened.Forget(organizationId, region);
             return existed;
         }
         finally
@@ -190,6 +222,9 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore
         cancellationToken.ThrowIfCancellationRequested();
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>Disposes the opened keys.</summary>
+    public void Dispose() => _opened.Dispose();
 
     sealed record KeyFile(Guid OrganizationId, string Region, List<KeyVersion> Versions);
 

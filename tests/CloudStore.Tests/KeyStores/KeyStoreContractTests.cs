@@ -48,6 +48,8 @@ public abstract class KeyStoreContractTests : IAsyncLifetime
         var first = await WrapAsync(organization, Regions.EuFrankfurt);
         await Store.RotateAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
         var second = await WrapAsync(organization, Regions.EuFrankfurt);
+        await Store.UnwrapAsync(first, CancellationToken.None); // A store that keeps opened keys now has them.
+        await Store.UnwrapAsync(second, CancellationToken.None);
 
         var destroyed = await Store.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
         var again = await Store.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);

@@ -91,6 +91,83 @@ public sealed class LocalKeyStoreTests : IDisposable
         await Assert.ThrowsAsync<CryptographicException>(() => store.UnwrapAsync(wrapped, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Unwrap_KeyDestroyedByAnotherInstanceSharingTheFolder_RefusedAtTheNextUnwrap()
+    {
+        using var destroyer = new LocalKeyStore(_root, TimeProvider.System);
+        using var other = new LocalKeyStore(_root, TimeProvider.System);
+        var organization = Guid.NewGuid();
+        var wrapped = Wrap(await destroyer.GetOrCreatePublicKeyAsync(organization, Regions.EuFrankfurt, CancellationToken.None), organization);
+        Assert.Equal(organization, (await other.UnwrapAsync(wrapped, CancellationToken.None)).OrganizationId); // now open in memory there
+
+        await destroyer.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<CryptographicException>(() => other.UnwrapAsync(wrapped, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Unwrap_KeyRotatedByAnotherInstance_OldAndNewWrappedKeysUnwrapThere()
+    {
+        using var rotator = new LocalKeyStore(_root, TimeProvider.System);
+        using var other = new LocalKeyStore(_root, TimeProvider.System);
+        var organization = Guid.NewGuid();
+        var old = Wrap(await rotator.GetOrCreatePublicKeyAsync(organization, Regions.EuFrankfurt, CancellationToken.None), organization);
+        await other.UnwrapAsync(old, CancellationToken.None);
+
+        var current = Wrap(await rotator.RotateAsync(organization, Regions.EuFrankfurt, CancellationToken.None), organization);
+
+        Assert.Equal(organization, (await other.UnwrapAsync(old, CancellationToken.None)).OrganizationId);
+        Assert.Equal(organization, (await other.UnwrapAsync(current, CancellationToken.None)).OrganizationId);
+    }
+
+    [Fact]
+    public async Task Unwrap_ManyAtOnceWhileTheKeyIsDestroyed_NoneStartedAfterDestructionSucceeds()
+    {
+        using var store = new LocalKeyStore(_root, TimeProvider.System);
+        var organization = Guid.NewGuid();
+        var wrapped = Wrap(await store.GetOrCreatePublicKeyAsync(organization, Regions.EuFrankfurt, CancellationToken.None), organization);
+        var destroyed = 0;
+        var stop = 0;
+        var openedAfterDestruction = 0;
+        var unexpected = new List<Exception>();
+
+        var unwraps = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                var startedAfterDestruction = Volatile.Read(ref destroyed) == 1;
+                try
+                {
+                    await store.UnwrapAsync(wrapped, CancellationToken.None);
+                    if (startedAfterDestruction)
+                    {
+                        Interlocked.Increment(ref openedAfterDestruction);
+                    }
+                }
+                catch (CryptographicException)
+                {
+                    // Refused: destroyed.
+                }
+                catch (Exception e)
+                {
+                    lock (unexpected)
+                    {
+                        unexpected.Add(e);
+                    }
+                }
+            }
+        })).ToArray();
+        await Task.Delay(200);
+        await store.DestroyAsync(organization, Regions.EuFrankfurt, CancellationToken.None);
+        Volatile.Write(ref destroyed, 1);
+        await Task.Delay(100);
+        Volatile.Write(ref stop, 1);
+        await Task.WhenAll(unwraps);
+
+        Assert.Empty(unexpected);
+        Assert.Equal(0, openedAfterDestruction);
+    }
+
     static WrappedKey Wrap(PublicKeyResponse key, Guid organizationInRecord)
     {
         using var rsa = RSA.Create();
