@@ -32,12 +32,14 @@ public sealed class LocalKeyStore(string root, TimeProvider time) : IKeyStore, I
         var id = KeyStoreRules.KeyIdOf(wrapped);
         for (var attempt = 0; ; attempt++)
         {
-            // Checked on every unwrap, opened key or not: a deleted file (a destroyed key) refuses at once, as destroyed
-            // (410) when the organisation's tombstone says so, which costs a second look only for a missing key.
-            var stamp = FileStamp.Of(KeyFilePath(id.OrganizationId, id.Region))
-                ?? throw (File.Exists(TombstonePath(id.OrganizationId, id.Region))
-                    ? new KeyDestroyedException($"The organisation's key in {id.Region} was destroyed.")
-                    : KeyStoreRules.NoSuchKey());
+            // Checked on every unwrap, opened key or not (two stats): the organisation's tombstone refuses as destroyed
+            // (410), even if an old copy of the key file were put back; a deleted key file refuses at once.
+            if (File.Exists(TombstonePath(id.OrganizationId, id.Region)))
+            {
+                throw new KeyDestroyedException($"The organisation's key in {id.Region} was destroyed.");
+            }
+
+            var stamp = FileStamp.Of(KeyFilePath(id.OrganizationId, id.Region)) ?? throw KeyStoreRules.NoSuchKey();
             var rsa = _opened.Get(id, stamp);
             if (rsa is null)
             {

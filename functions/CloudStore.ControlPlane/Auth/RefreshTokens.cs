@@ -45,7 +45,11 @@ public sealed class RefreshTokens(
         var now = time.GetUtcNow();
         var hash = Secrets.Hash(secret);
         var current = await db.RefreshTokens.SingleOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
-        if (current is null || current.RevokedAt is not null || current.ExpiresAt <= now)
+
+        // A session ends as a whole (sign-out, reuse, an administrator's action): one revoked token of the family ends it,
+        // also for a token its rotation wrote just after the family was revoked by a concurrent reuse.
+        if (current is null || current.RevokedAt is not null || current.ExpiresAt <= now
+            || await db.RefreshTokens.AnyAsync(t => t.FamilyId == current.FamilyId && t.RevokedAt != null, cancellationToken))
         {
             return null;
         }
@@ -65,7 +69,19 @@ public sealed class RefreshTokens(
             return null;
         }
 
-        current.ReplacedAt = now;
+        // Claimed by one conditional update, so of parallel uses of one token exactly one rotates it; the others
+        // presented a token already used, which is reuse: the session ends for everyone holding it.
+        var claimed = await db.RefreshTokens.Where(t => t.Id == current.Id && t.ReplacedAt == null && t.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.ReplacedAt, now), cancellationToken);
+        if (claimed == 0)
+        {
+            await RevokeFamilyAsync(current.FamilyId, cancellationToken);
+            audit.Add(user.OrganizationId, $"user:{current.UserId}", AuditActions.TokenRefresh, $"user:{current.UserId}", AuditLog.Failure("refresh-token-reused"));
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+
+        db.Entry(current).State = EntityState.Unchanged;
         var next = Secrets.NewToken();
         db.RefreshTokens.Add(new RefreshToken
         {

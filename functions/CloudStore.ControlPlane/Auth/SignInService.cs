@@ -162,14 +162,28 @@ public sealed class SignInService(
 
         var hash = Secrets.Hash(secret);
         var challenge = await db.SignInChallenges.SingleOrDefaultAsync(c => c.TokenHash == hash, cancellationToken);
-        if (challenge is null || challenge.Used || challenge.EnrolmentRequired != enrolment
-            || challenge.ExpiresAt <= time.GetUtcNow() || challenge.FailedAttempts >= options.Value.ChallengeMaxAttempts)
+        var refusal = challenge switch
         {
+            null => "unknown-challenge",
+            { Used: true } => "challenge-used",
+            _ when challenge.EnrolmentRequired != enrolment => "wrong-step",
+            _ when challenge.ExpiresAt <= time.GetUtcNow() => "challenge-expired",
+            _ when challenge.FailedAttempts >= options.Value.ChallengeMaxAttempts => "challenge-attempts-exhausted",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            // Every attempt is audited, a challenge raced or replayed after its use included (the caller proved nothing
+            // yet, so the actor is anonymous; the target is the person the challenge was for).
+            var organizationId = challenge is null ? null
+                : await db.Users.Where(u => u.Id == challenge.UserId).Select(u => (Guid?)u.OrganizationId).SingleOrDefaultAsync(cancellationToken);
             throttle.RecordFailure(client);
+            await audit.WriteAsync(organizationId, "anonymous", AuditActions.SignIn, challenge is null ? "challenge:unknown" : $"user:{challenge.UserId}",
+                AuditLog.Failure(refusal), cancellationToken);
             return (null, null, false);
         }
 
-        var user = await users.FindByIdAsync(challenge.UserId.ToString());
+        var user = await users.FindByIdAsync(challenge!.UserId.ToString());
         if (user is null || user.DisabledAt is not null || await users.IsLockedOutAsync(user))
         {
             await FailAsync(user, client, $"user:{challenge.UserId}", user?.DisabledAt is null ? "locked-out" : "disabled", cancellationToken);

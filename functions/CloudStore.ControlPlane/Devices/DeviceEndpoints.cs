@@ -184,12 +184,23 @@ public static class DeviceEndpoints
             return Problems.BadRequest("Enrolment refused", "The enrolment code is not valid for this device. Ask an administrator for a new code.");
         }
 
-        device!.Status = DeviceStatus.Active;
-        device.PublicKey = publicKey;
-        device.EnrolledAt = now;
-        device.EnrolmentCodeHash = null;
-        device.EnrolmentExpiresAt = null;
-        audit.Add(device.OrganizationId, $"device:{device.Id}", AuditActions.DeviceEnrolled, $"device:{device.Id}", AuditLog.Success);
+        // The code is consumed by one conditional update: of parallel enrolments with it exactly one registers its key
+        // (on PostgreSQL two tracked updates would both succeed, the last key winning).
+        var claimed = await db.Devices
+            .Where(d => d.Id == device!.Id && d.Status == DeviceStatus.Pending && d.EnrolmentCodeHash == hash)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(d => d.Status, DeviceStatus.Active)
+                .SetProperty(d => d.PublicKey, publicKey)
+                .SetProperty(d => d.EnrolledAt, now)
+                .SetProperty(d => d.EnrolmentCodeHash, (byte[]?)null)
+                .SetProperty(d => d.EnrolmentExpiresAt, (DateTimeOffset?)null), cancellationToken);
+        if (claimed == 0)
+        {
+            await audit.WriteAsync(device!.OrganizationId, "anonymous", AuditActions.DeviceEnrolled, $"device:{device.Id}", AuditLog.Failure("code-already-used"), cancellationToken);
+            return Problems.BadRequest("Enrolment refused", "The enrolment code is not valid for this device. Ask an administrator for a new code.");
+        }
+
+        audit.Add(device!.OrganizationId, $"device:{device.Id}", AuditActions.DeviceEnrolled, $"device:{device.Id}", AuditLog.Success);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new EnrolDeviceResponse(device.Id, device.OrganizationId, options.Value.DeviceTokenEndpoint, options.Value.DeviceTokenEndpoint));
     }
