@@ -21,6 +21,7 @@ public sealed class PostgresServer : IAsyncDisposable
     readonly string _bin;
     readonly string _dataFolder;
     readonly string? _runAs;
+    bool _disposed;
 
     PostgresServer(Process process, string bin, string dataFolder, string? runAs, int port, string password, string logFile)
     {
@@ -277,6 +278,12 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         NpgsqlConnection.ClearAllPools();
         if (!_process.HasExited)
         {

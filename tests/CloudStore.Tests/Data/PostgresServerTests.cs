@@ -38,6 +38,37 @@ public sealed class PostgresServerTests
         }
     }
 
+    [Fact]
+    public async Task Server_AskedForAFolderBehindAPrivateOne_StartsAnyway_AndSaysWhereItIs()
+    {
+        // A checkout inside a private folder (mktemp -d is 0700): the unprivileged server user cannot pass through it when
+        // the tests run as root; run as another user, the folder itself is used.
+        var parent = Directory.CreateTempSubdirectory("cloudstore-private-").FullName;
+        var folder = Path.Combine(parent, "postgres");
+        try
+        {
+            await using var server = await PostgresServer.StartAsync(folder, Path.Combine(parent, "postgres.log"), durable: false, CancellationToken.None);
+            await ExecuteAsync(await server.CreateDatabaseAsync("reached", CancellationToken.None), "SELECT 1");
+
+            if (Environment.UserName == "root")
+            {
+                Assert.StartsWith("/var/tmp/cloudstore-postgres-", server.Folder, StringComparison.Ordinal);
+                Assert.Contains(server.Folder, await File.ReadAllTextAsync(Path.Combine(folder, "WHERE.txt")), StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(folder, server.Folder);
+            }
+
+            await server.DisposeAsync();
+            Directory.Delete(server.Folder, recursive: true);
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
     static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
