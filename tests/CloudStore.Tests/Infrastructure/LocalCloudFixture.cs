@@ -10,7 +10,7 @@ namespace CloudStore.Tests.Infrastructure;
 /// </summary>
 public sealed class LocalCloudFixture : IAsyncLifetime
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("cloudstore-stack-").FullName;
+    readonly string _folder = PassableTempFolder();
 
     public LocalCloud Cloud { get; private set; } = null!;
 
@@ -21,6 +21,21 @@ public sealed class LocalCloudFixture : IAsyncLifetime
         Cloud = await LocalCloud.StartAsync(new LocalCloudOptions(_folder, PersistentStorage: true) { Database = TestDatabase.Provider }, timeout.Token);
     }
 
+    /// <summary>
+    /// A temporary folder others may pass through (0755), so that a PostgreSQL cluster inside it is reachable by the
+    /// unprivileged user its server runs as; the files in it are the stack's own, secrets 0600 as everywhere.
+    /// </summary>
+    static string PassableTempFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("cloudstore-stack-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        }
+
+        return folder;
+    }
+
     /// <summary>A client for one of the stack's hosts that trusts only the stack's CA.</summary>
     public HttpClient Client(Uri baseAddress) =>
         new(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = baseAddress };
@@ -29,5 +44,11 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     {
         await Cloud.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
+
+        // A PostgreSQL cluster that could not live in the private temporary folder lived in a stand-in of its own.
+        if (Cloud.Postgres is { Folder: var cluster } && !cluster.StartsWith(_folder, StringComparison.Ordinal) && Directory.Exists(cluster))
+        {
+            Directory.Delete(cluster, recursive: true);
+        }
     }
 }

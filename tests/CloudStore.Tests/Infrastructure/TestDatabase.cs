@@ -26,9 +26,11 @@ public static class TestDatabase
 
     static async Task<PostgresServer> StartAsync()
     {
-        var folder = Path.Combine(RepositoryLayout.LocalState, "test-postgres", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var runs = Path.Combine(RepositoryLayout.LocalState, "test-postgres");
+        RemoveStaleClusters(runs);
+        var folder = Path.Combine(runs, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var server = await PostgresServer.StartAsync(folder, Path.Combine(folder, "..", $"postgres-{Environment.ProcessId}.log"), durable: false, timeout.Token);
+        var server = await PostgresServer.StartAsync(folder, Path.Combine(runs, $"postgres-{Environment.ProcessId}.log"), durable: false, timeout.Token);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -38,5 +40,48 @@ public static class TestDatabase
             }
         };
         return server;
+    }
+
+    /// <summary>
+    /// Clusters of earlier runs whose test process is gone (its exit handler is best effort: the test host may end
+    /// before it finishes), with their stand-ins under /var/tmp and their logs.
+    /// </summary>
+    static void RemoveStaleClusters(string runs)
+    {
+        if (!Directory.Exists(runs))
+        {
+            return;
+        }
+
+        foreach (var cluster in Directory.GetDirectories(runs))
+        {
+            if (!int.TryParse(Path.GetFileName(cluster), out var processId) || IsRunning(processId))
+            {
+                continue;
+            }
+
+            var note = Path.Combine(cluster, "WHERE.txt");
+            if (File.Exists(note) && File.ReadAllText(note).Split(' ').FirstOrDefault(w => w.StartsWith("/var/tmp/cloudstore-postgres-", StringComparison.Ordinal)) is { } standIn
+                && Directory.Exists(standIn.TrimEnd(':', '.')))
+            {
+                Directory.Delete(standIn.TrimEnd(':', '.'), recursive: true);
+            }
+
+            Directory.Delete(cluster, recursive: true);
+            File.Delete(Path.Combine(runs, $"postgres-{processId}.log"));
+        }
+    }
+
+    static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
