@@ -91,6 +91,19 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
     }
 
     [Fact]
+    public async Task MigrateCommand_OnTheStacksDatabases_AppliesNothingTheHostHadNotApplied_AndSaysSoForEachRegion()
+    {
+        // The functions host migrated its databases at start; the operations command finds nothing left to do.
+        var output = await Demo.RunFunctionsCommandAsync(stack.Cloud, ["migrate"], CancellationToken.None);
+
+        using var applied = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(0, applied.RootElement.GetProperty("directory").GetArrayLength());
+        var regions = applied.RootElement.GetProperty("regions");
+        Assert.Equal(Regions.All.Order(StringComparer.Ordinal), regions.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.All(regions.EnumerateObject(), region => Assert.Equal(0, region.Value.GetArrayLength()));
+    }
+
+    [Fact]
     public async Task Azurite_BlobWrittenAndReadThroughTheSdk_BytesEqual_AndStaysInItsRegionsAccount()
     {
         var frankfurt = BlobService(stack.Cloud.Azurite.Account(Regions.EuFrankfurt));
