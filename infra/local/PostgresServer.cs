@@ -143,7 +143,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// pass through a private folder above a checkout (a clone in a <c>mktemp -d</c> folder, say): the cluster then
     /// lives in a folder of its own under <c>/var/tmp</c>, named after the one asked for, and the log says so.
     /// </summary>
-    public static async Task<string> ReachableFolderAsync(string folder, string? runAs, CancellationToken cancellationToken)
+    static async Task<string> ReachableFolderAsync(string folder, string? runAs, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         if (runAs is null || await CanReachAsync(Path.GetDirectoryName(folder)!, runAs, cancellationToken))

@@ -30,8 +30,7 @@ public static class DirectorySchema
             """,
             cancellationToken);
 
-        // A directory made before notifications existed (EnsureCreated adds no table to an existing
-        // database; migrations replace this when PostgreSQL arrives).
+        // A directory made before notifications existed (EnsureCreated added no table to an existing database).
         await db.Database.ExecuteSqlRawAsync(
             """
             CREATE TABLE IF NOT EXISTS Notifications (
@@ -44,7 +43,7 @@ public static class DirectorySchema
 
         await UpgradeDeviceFirmwareAsync(db, cancellationToken);
 
-        // A directory made before licences existed (migrations replace this when PostgreSQL arrives).
+        // A directory made before licences existed.
         await db.Database.ExecuteSqlRawAsync(
             """
             CREATE TABLE IF NOT EXISTS Licences (
@@ -60,7 +59,7 @@ public static class DirectorySchema
             cancellationToken);
 
         // A directory made before retention and legal holds existed (the demo keeps its directory between
-        // runs): the same columns and table as the model, added only where missing. Migrations replace this.
+        // runs): the same columns and table as the model, added only where missing.
         await db.Database.ExecuteSqlRawAsync(
             """
             CREATE TABLE IF NOT EXISTS LegalHolds (
@@ -77,7 +76,7 @@ public static class DirectorySchema
         await AddColumnIfMissingAsync(db, "Organizations", "DefaultRetentionDays", $"INTEGER NOT NULL DEFAULT {Retention.RetentionRules.DefaultDays}", cancellationToken);
 
         // Directories made before authenticator codes were single-use, and before two-step verification was
-        // required for every role (migrations replace this when PostgreSQL arrives).
+        // required for every role.
         await db.Database.ExecuteSqlRawAsync(
             """
             CREATE TABLE IF NOT EXISTS UsedTotpSteps (
@@ -88,10 +87,10 @@ public static class DirectorySchema
             """,
             cancellationToken);
 
-        // Directories made before users could be disabled (migrations replace this).
+        // Directories made before users could be disabled.
         await AddColumnIfMissingAsync(db, "AspNetUsers", "DisabledAt", "INTEGER NULL", cancellationToken);
 
-        // Directories made before invitations and password-reset links (migrations replace this).
+        // Directories made before invitations and password-reset links.
         await db.Database.ExecuteSqlRawAsync(
             """
             CREATE TABLE IF NOT EXISTS AccountTokens (
@@ -109,7 +108,7 @@ public static class DirectorySchema
     /// <summary>
     /// A directory made before cameras, devices and organisations could be deleted: their deletion columns, the
     /// tombstones, and the serial and channel indexes narrowed to rows not deleted (the old, unfiltered ones would keep
-    /// a deleted device's serial taken). Idempotent; migrations replace this when PostgreSQL arrives.
+    /// a deleted device's serial taken). Idempotent.
     /// </summary>
     static async Task UpgradeDecommissioningAsync(DirectoryDbContext db, CancellationToken cancellationToken)
     {
@@ -146,8 +145,7 @@ public static class DirectorySchema
     /// <summary>
     /// A directory made while administrators typed a device's firmware: add the reported-firmware columns and
     /// drop the typed one (NOT NULL, so inserts without it would fail; the value was never the device's word,
-    /// so nothing is carried over: each device reports its version at its next token request). Idempotent;
-    /// migrations replace this when PostgreSQL arrives.
+    /// so nothing is carried over: each device reports its version at its next token request). Idempotent.
     /// </summary>
     static async Task UpgradeDeviceFirmwareAsync(DirectoryDbContext db, CancellationToken cancellationToken)
     {

@@ -53,8 +53,9 @@ public sealed class SmtpMailSender(IOptions<MailOptions> options, IOptions<TlsOp
         catch (Exception e) when (e is CommandException or ProtocolException or SslHandshakeException or MailKit.Security.AuthenticationException or IOException or SocketException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // The exception's type and message say what failed at the relay; they carry no part of the message.
-            MailLog.Failed(log, mail.Purpose, settings.SmtpHost, settings.SmtpPort, e.GetType().Name, e.Message);
+            // A refused command is logged by its codes only: the relay's reply text often quotes the recipient's address.
+            var reason = e is SmtpCommandException refused ? $"{refused.ErrorCode}, status {(int)refused.StatusCode}" : e.Message;
+            MailLog.Failed(log, mail.Purpose, settings.SmtpHost, settings.SmtpPort, e.GetType().Name, reason);
             return false;
         }
     }

@@ -44,11 +44,5 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     {
         await Cloud.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
-
-        // A PostgreSQL cluster that could not live in the private temporary folder lived in a stand-in of its own.
-        if (Cloud.Postgres is { Folder: var cluster } && !cluster.StartsWith(_folder, StringComparison.Ordinal) && Directory.Exists(cluster))
-        {
-            Directory.Delete(cluster, recursive: true);
-        }
     }
 }
