@@ -44,7 +44,7 @@ public static class AuthServices
             .ValidateOnStart();
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<AccessTokens>();
-        services.AddSingleton<SignInThrottle>();
+        services.AddScoped<SignInThrottle>();
         services.AddScoped<RefreshTokens>();
         services.AddScoped<Authenticator>();
         services.AddScoped<SignInService>();

@@ -48,7 +48,7 @@ public sealed class SignInService(
 
     public async Task<SignInResult> PasswordAsync(string email, string password, string client, CancellationToken cancellationToken)
     {
-        if (throttle.IsBlocked(client))
+        if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
             await audit.WriteAsync(null, "anonymous", AuditActions.SignIn, $"email:{email}", AuditLog.Failure("client-blocked"), cancellationToken);
             return SignInResult.Blocked;
@@ -155,7 +155,7 @@ public sealed class SignInService(
     async Task<(SignInChallenge? Challenge, CloudStoreUser? User, bool Blocked)> OpenChallengeAsync(
         string secret, string client, bool enrolment, CancellationToken cancellationToken)
     {
-        if (throttle.IsBlocked(client))
+        if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
             return (null, null, true);
         }
@@ -177,7 +177,7 @@ public sealed class SignInService(
             // yet, so the actor is anonymous; the target is the person the challenge was for).
             var organizationId = challenge is null ? null
                 : await db.Users.Where(u => u.Id == challenge.UserId).Select(u => (Guid?)u.OrganizationId).SingleOrDefaultAsync(cancellationToken);
-            throttle.RecordFailure(client);
+            await throttle.RecordFailureAsync(client, cancellationToken);
             await audit.WriteAsync(organizationId, "anonymous", AuditActions.SignIn, challenge is null ? "challenge:unknown" : $"user:{challenge.UserId}",
                 AuditLog.Failure(refusal), cancellationToken);
             return (null, null, false);
@@ -202,7 +202,7 @@ public sealed class SignInService(
 
     async Task<SignInResult> FailAsync(CloudStoreUser? user, string client, string target, string reason, CancellationToken cancellationToken)
     {
-        throttle.RecordFailure(client);
+        await throttle.RecordFailureAsync(client, cancellationToken);
         await audit.WriteAsync(user?.OrganizationId, user is null ? "anonymous" : $"user:{user.Id}", AuditActions.SignIn, target, AuditLog.Failure(reason), cancellationToken);
         return SignInResult.Rejected;
     }

@@ -1,4 +1,5 @@
-using System.Collections.Concurrent;
+using CloudStore.ControlPlane.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace CloudStore.ControlPlane.Auth;
@@ -9,68 +10,44 @@ namespace CloudStore.ControlPlane.Auth;
 /// <see cref="AuthOptions.ClientBlockDuration"/>. Works with the per-account lockout, which stops a
 /// slow attack on one account; this stops a fast attack on many.
 /// </summary>
-/// <remarks>In memory, per instance: a scaled-out deployment limits per instance.</remarks>
-public sealed class SignInThrottle(IOptions<AuthOptions> options, TimeProvider time)
+/// <remarks>
+/// The count lives in the directory database (<see cref="ClientThrottle"/>), updated by one atomic upsert per failure,
+/// so every instance of the functions sees the same count and parallel failures are each counted once. The window is
+/// fixed (it starts at the first failure after the last one ended), which is what the one-statement update can keep.
+/// </remarks>
+public sealed class SignInThrottle(DirectoryDbContext db, IOptions<AuthOptions> options, TimeProvider time)
 {
-    readonly ConcurrentDictionary<string, ClientState> _clients = new(StringComparer.Ordinal);
+    /// <summary>One failure in this many also removes rows whose window and block have both ended.</summary>
+    const int PruneEvery = 64;
 
-    public bool IsBlocked(string client)
+    public async Task<bool> IsBlockedAsync(string client, CancellationToken cancellationToken)
     {
-        if (!_clients.TryGetValue(client, out var state))
-        {
-            return false;
-        }
-
-        lock (state)
-        {
-            return state.BlockedUntil > time.GetUtcNow();
-        }
+        var now = time.GetUtcNow();
+        return await db.ClientThrottles.AsNoTracking().AnyAsync(c => c.Client == client && c.BlockedUntil > now, cancellationToken);
     }
 
-    public void RecordFailure(string client)
+    public async Task RecordFailureAsync(string client, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var state = _clients.GetOrAdd(client, _ => new ClientState());
-        lock (state)
+        await db.CountClientFailureAsync(client, now, settings.ClientFailureWindow, settings.ClientFailureLimit, now + settings.ClientBlockDuration, cancellationToken);
+        if (Random.Shared.Next(PruneEvery) == 0)
         {
-            while (state.Failures.Count > 0 && now - state.Failures.Peek() >= settings.ClientFailureWindow)
-            {
-                state.Failures.Dequeue();
-            }
-
-            state.Failures.Enqueue(now);
-            if (state.Failures.Count >= settings.ClientFailureLimit)
-            {
-                state.BlockedUntil = now + settings.ClientBlockDuration;
-                state.Failures.Clear();
-            }
-        }
-
-        if (_clients.Count > 100_000)
-        {
-            Prune(now);
+            var windowEnded = now - settings.ClientFailureWindow;
+            await db.ClientThrottles.Where(c => c.BlockedUntil <= now && c.WindowStart <= windowEnded).ExecuteDeleteAsync(cancellationToken);
         }
     }
+}
 
-    void Prune(DateTimeOffset now)
-    {
-        foreach (var (client, state) in _clients)
-        {
-            lock (state)
-            {
-                if (state.BlockedUntil <= now && (state.Failures.Count == 0 || now - state.Failures.Peek() >= options.Value.ClientFailureWindow))
-                {
-                    _clients.TryRemove(client, out _);
-                }
-            }
-        }
-    }
+/// <summary>One client's failed sign-in attempts in the current window, and the end of its block if it is blocked.</summary>
+public sealed class ClientThrottle
+{
+    /// <summary>The client's address, as the audit log records it.</summary>
+    public required string Client { get; set; }
 
-    sealed class ClientState
-    {
-        public Queue<DateTimeOffset> Failures { get; } = new();
+    public DateTimeOffset WindowStart { get; set; }
 
-        public DateTimeOffset BlockedUntil { get; set; }
-    }
+    public int Failures { get; set; }
+
+    public DateTimeOffset BlockedUntil { get; set; }
 }

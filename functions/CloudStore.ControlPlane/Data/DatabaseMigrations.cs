@@ -68,9 +68,43 @@ public static class DatabaseMigrations
             await AdoptLegacySqliteAsync(db, legacyTable, upgradeLegacy, cancellationToken);
         }
 
+        if (provider == DatabaseProvider.PostgreSql)
+        {
+            return await MigrateUnderPostgresLockAsync(db, cancellationToken);
+        }
+
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
         return pending;
+    }
+
+    /// <summary>
+    /// EF's own migration lock on PostgreSQL lasts one migration's transaction, and instances starting together were
+    /// seen applying the same second migration twice ("relation already exists"). A session-level advisory lock held
+    /// over the whole run makes them take turns: the later ones find nothing pending.
+    /// </summary>
+    static async Task<IReadOnlyList<string>> MigrateUnderPostgresLockAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        const long MigrationLock = 0x436C6F756453746F; // "CloudSto": one lock per database, whichever schema it holds
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLock})", cancellationToken);
+            try
+            {
+                var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+                await db.Database.MigrateAsync(cancellationToken);
+                return pending;
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLock})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The database file's folder, and write-ahead logging: readers carry on while one request writes.</summary>

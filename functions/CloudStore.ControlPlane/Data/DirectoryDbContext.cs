@@ -43,6 +43,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
 
     public DbSet<UsedTotpStep> UsedTotpSteps => Set<UsedTotpStep>();
 
+    public DbSet<ClientThrottle> ClientThrottles => Set<ClientThrottle>();
+
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
@@ -115,6 +117,12 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
         {
             used.HasKey(u => u.UserId);
             used.HasOne<CloudStoreUser>().WithOne().HasForeignKey<UsedTotpStep>(u => u.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<ClientThrottle>(throttle =>
+        {
+            throttle.HasKey(t => t.Client);
+            throttle.Property(t => t.Client).HasMaxLength(64);
         });
 
         builder.Entity<AccountToken>(token =>
@@ -195,6 +203,38 @@ public static class DirectoryStatements
             ON CONFLICT ("UserId") DO UPDATE SET "LastStep" = excluded."LastStep" WHERE "UsedTotpSteps"."LastStep" < excluded."LastStep"
             """,
             cancellationToken) == 1;
+
+    /// <summary>
+    /// Counts one failed attempt of <paramref name="client"/> in one statement (an upsert; the same text runs on SQLite and
+    /// PostgreSQL, which both evaluate every SET expression against the row as it was): a window that has ended starts
+    /// again at <paramref name="now"/>, and the failure that reaches <paramref name="limit"/> blocks the client until
+    /// <paramref name="blockedUntil"/> and empties the window. Parallel failures, on any instance, are each counted once.
+    /// </summary>
+    public static async Task CountClientFailureAsync(
+        this DirectoryDbContext db, string client, DateTimeOffset now, TimeSpan window, int limit, DateTimeOffset blockedUntil, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var windowEndedMs = (now - window).ToUnixTimeMilliseconds();
+        var blockedUntilMs = blockedUntil.ToUnixTimeMilliseconds();
+        var firstFailures = limit <= 1 ? 0 : 1;
+        var firstBlockedUntilMs = limit <= 1 ? blockedUntilMs : 0L;
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO "ClientThrottles" ("Client", "WindowStart", "Failures", "BlockedUntil")
+            VALUES ({client}, {nowMs}, {firstFailures}, {firstBlockedUntilMs})
+            ON CONFLICT ("Client") DO UPDATE SET
+                "WindowStart" = CASE WHEN "ClientThrottles"."WindowStart" <= {windowEndedMs} THEN {nowMs} ELSE "ClientThrottles"."WindowStart" END,
+                "Failures" = CASE
+                    WHEN "ClientThrottles"."WindowStart" <= {windowEndedMs} THEN {firstFailures}
+                    WHEN "ClientThrottles"."Failures" + 1 >= {limit} THEN 0
+                    ELSE "ClientThrottles"."Failures" + 1 END,
+                "BlockedUntil" = CASE
+                    WHEN "ClientThrottles"."WindowStart" <= {windowEndedMs} THEN CASE WHEN {firstBlockedUntilMs} > 0 THEN {firstBlockedUntilMs} ELSE "ClientThrottles"."BlockedUntil" END
+                    WHEN "ClientThrottles"."Failures" + 1 >= {limit} THEN {blockedUntilMs}
+                    ELSE "ClientThrottles"."BlockedUntil" END
+            """,
+            cancellationToken);
+    }
 }
 
 /// <summary>Times as Unix milliseconds: SQLite cannot compare DateTimeOffset in queries, and milliseconds compare and sort everywhere.</summary>

@@ -143,7 +143,7 @@ public sealed class AccountLinks(
 
     async Task<LinkResult> RedeemAsync(string purpose, string action, string token, string password, string client, CancellationToken cancellationToken)
     {
-        if (throttle.IsBlocked(client))
+        if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
             await audit.WriteAsync(null, "anonymous", action, "link", AuditLog.Failure("client-blocked"), cancellationToken);
             return new LinkResult(LinkOutcome.ClientBlocked);
@@ -203,7 +203,7 @@ public sealed class AccountLinks(
 
     async Task<LinkResult> RefuseAsync(CloudStoreUser? user, string action, string reason, string client, CancellationToken cancellationToken)
     {
-        throttle.RecordFailure(client);
+        await throttle.RecordFailureAsync(client, cancellationToken);
         await audit.WriteAsync(user?.OrganizationId, "anonymous", action, user is null ? "link" : Target(user), AuditLog.Failure(reason), cancellationToken);
         return new LinkResult(LinkOutcome.LinkRefused);
     }

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
+using CloudStore.ControlPlane.Auth;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace CloudStore.Tests.ControlPlane;
@@ -101,5 +103,84 @@ public sealed class ClientLimiterTests(FunctionsFactory factory) : IClassFixture
         using var response = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Throttle_NineteenFailuresWithinTheWindow_NotBlocked_TwentiethBlocks_OnlyThatClient()
+    {
+        _factory.Clock.Freeze();
+        var client = NewClient();
+        for (var i = 0; i < 19; i++)
+        {
+            await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+            _factory.Clock.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.False(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+        await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+        Assert.True(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+        Assert.False(await ReadThrottleAsync(t => t.IsBlockedAsync(NewClient(), CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Throttle_BlocksForTenSeconds_ThenReleases()
+    {
+        _factory.Clock.Freeze();
+        var client = NewClient();
+        for (var i = 0; i < 20; i++)
+        {
+            await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+        }
+
+        _factory.Clock.Advance(TimeSpan.FromSeconds(9.9));
+        Assert.True(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+        _factory.Clock.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.False(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Throttle_FailuresOfAnEndedWindow_DoNotCount()
+    {
+        _factory.Clock.Freeze();
+        var client = NewClient();
+        for (var i = 0; i < 19; i++)
+        {
+            await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+        }
+
+        _factory.Clock.Advance(TimeSpan.FromSeconds(1));
+        await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+
+        Assert.False(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Throttle_ParallelFailures_EachCountedOnce()
+    {
+        // Nineteen at once leave the client one short of the limit; the twentieth blocks it. A lost update would leave fewer.
+        _factory.Clock.Freeze();
+        var client = NewClient();
+        await Task.WhenAll(Enumerable.Range(0, 19).Select(_ => Task.Run(() => WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None)))));
+        var counted = await _factory.WithDirectoryAsync(db => db.ClientThrottles.Where(c => c.Client == client).Select(c => c.Failures).SingleAsync());
+        Assert.False(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+
+        await WithThrottleAsync(t => t.RecordFailureAsync(client, CancellationToken.None));
+
+        Assert.Equal(19, counted);
+        Assert.True(await ReadThrottleAsync(t => t.IsBlockedAsync(client, CancellationToken.None)));
+    }
+
+    static string NewClient() => $"2001:db8::{Random.Shared.Next(0x10000):x}:{Random.Shared.Next(0x10000):x}";
+
+    async Task WithThrottleAsync(Func<SignInThrottle, Task> act)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        await act(scope.ServiceProvider.GetRequiredService<SignInThrottle>());
+    }
+
+    async Task<T> ReadThrottleAsync<T>(Func<SignInThrottle, Task<T>> read)
+    {
+        await using var scope = _factory.Services.CreateAsyncScope();
+        return await read(scope.ServiceProvider.GetRequiredService<SignInThrottle>());
     }
 }

@@ -68,6 +68,26 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("CloudStore.ControlPlane.Auth.ClientThrottle", b =>
+                {
+                    b.Property<string>("Client")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("BlockedUntil")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Client");
+
+                    b.ToTable("ClientThrottles");
+                });
+
             modelBuilder.Entity("CloudStore.ControlPlane.Auth.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")

@@ -61,6 +61,26 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("CloudStore.ControlPlane.Auth.ClientThrottle", b =>
+                {
+                    b.Property<string>("Client")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BlockedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Client");
+
+                    b.ToTable("ClientThrottles");
+                });
+
             modelBuilder.Entity("CloudStore.ControlPlane.Auth.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")
