@@ -1,6 +1,7 @@
 using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.Player.Components;
+using CloudStore.Player.Data;
 using CloudStore.Player.Session;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.FileProviders;
@@ -27,26 +28,29 @@ builder.Services.AddHttpClient<FunctionsApi>((services, http) =>
         http.BaseAddress = services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl)
     .ConfigurePrimaryHttpMessageHandler(() => TrustedHttp.CreateHandler(builder.Configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"]));
 
-var dataProtection = builder.Services.AddDataProtection().SetApplicationName("cloudstore-player");
-if (player[nameof(PlayerOptions.DataProtectionFolder)] is { Length: > 0 } keyFolder)
-{
-    var folder = Directory.CreateDirectory(keyFolder);
-    if (!OperatingSystem.IsWindows())
-    {
-        folder.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    }
-
-    dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keyFolder));
-}
+// Sessions and the data-protection keys that seal cookies and stored tokens live in the player's database, which
+// every instance shares: a cookie sealed by one instance opens on another, and a session started on one works on all.
+builder.Services.AddPlayerDatabase();
+builder.Services.AddDataProtection().SetApplicationName("cloudstore-player").PersistKeysToDbContext<PlayerDbContext>();
 
 builder.Services.AddHealthChecks()
     .AddHttpDependency("functions-api", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl, "api/health"))
-    .AddHttpDependency("key-server", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.KeyServerUrl, "health"));
+    .AddHttpDependency("key-server", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.KeyServerUrl, "health"))
+    .AddDbContextCheck<PlayerDbContext>("player-database");
 builder.Services.AddPlayerSessions();
 builder.Services.AddCloudStoreProblemDetails();
 builder.Services.AddRazorComponents();
 
 var app = builder.Build();
+if (args is ["migrate", ..])
+{
+    // The operations command: bring the player's database to this build's schema, then stop.
+    var applied = await PlayerDatabase.MigrateAsync(app.Services.GetRequiredService<IOptions<PlayerDatabaseOptions>>().Value, CancellationToken.None);
+    Console.WriteLine(applied.Count == 0 ? "The player's database is current." : $"Applied {string.Join(", ", applied)}.");
+    return 0;
+}
+
+await PlayerDatabase.PrepareAsync(app.Services, app.Lifetime.ApplicationStopping);
 app.UseCloudStoreProblemDetails();
 app.UseSecurityHeaders(PlayerContentSecurityPolicy.Value, noStore: false);
 app.MapStaticAssets();
@@ -66,6 +70,7 @@ app.MapSessionEndpoints();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();
+return 0;
 
 static class PlayerContentSecurityPolicy
 {

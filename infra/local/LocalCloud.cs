@@ -15,9 +15,12 @@ public sealed record LocalCloudOptions(
 
     /// <summary>
     /// <c>sqlite</c> (the embedded default: one file for the directory, one per region's index) or <c>postgresql</c>: a
-    /// PostgreSQL server of the stack's own (Debian's package) with a database for the directory and one per region.
+    /// PostgreSQL server of the stack's own (Debian's package) with a database for the directory, one per region and one for the player.
     /// </summary>
     public string Database { get; init; } = "sqlite";
+
+    /// <summary>Settings of the functions hosts beyond the stack's own (tests that need, say, a longer limiter window).</summary>
+    public IReadOnlyDictionary<string, string> ExtraFunctionsSettings { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -118,7 +121,7 @@ public sealed class LocalCloud : IAsyncDisposable
             Postgres = await PostgresServer.StartAsync(Path.Combine(Options.StateFolder, "postgres"), Path.Combine(logs, "postgres.log"),
                 durable: Options.PersistentStorage, cancellationToken);
             _parts.Add(Postgres);
-            foreach (var database in Contracts.Regions.All.Select(IndexDatabaseName).Prepend("directory"))
+            foreach (var database in Contracts.Regions.All.Select(IndexDatabaseName).Prepend("directory").Append("player"))
             {
                 await Postgres.CreateDatabaseAsync(database, cancellationToken);
             }
@@ -135,15 +138,39 @@ public sealed class LocalCloud : IAsyncDisposable
             ["KeyServer__AuditDatabase"] = Path.Combine(Options.StateFolder, "keyserver", "audit.db"),
             ["KeyServer__PlayerOrigin"] = PlayerOrigin,
         }, logs, cancellationToken));
-        _parts.Add(await StartHostAsync("player", "player", "CloudStore.Player", PlayerUrl, "/health", new Dictionary<string, string>
-        {
-            ["Player__UseStaticWebAssets"] = "true",
-            ["Player__DataProtectionFolder"] = Path.Combine(Options.StateFolder, "player", "data-protection-keys"),
-            ["Player__FrontEndKeyFile"] = FrontEndKeyFile,
-            ["Player__FunctionsUrl"] = FunctionsUrl.ToString(),
-            ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
-        }, logs, cancellationToken));
+        _parts.Add(await StartHostAsync("player", "player", "CloudStore.Player", PlayerUrl, "/health", PlayerSettings(FunctionsUrl), logs, cancellationToken));
     }
+
+    /// <summary>
+    /// Starts a second functions host and a second player on the same databases and files, as a scaled-out deployment
+    /// runs several instances of each: the second player talks to the second functions host. Both stay up until the
+    /// stack is disposed.
+    /// </summary>
+    /// <returns>The second instances' URLs.</returns>
+    public async Task<(Uri Functions, Uri Player)> StartSecondInstancesAsync(CancellationToken cancellationToken)
+    {
+        var functions = Loopback(0);
+        _parts.Add(await StartHostAsync("functions-2", "functions/CloudStore.Functions.Local", "CloudStore.Functions.Local", functions, "/api/health", FunctionsSettings(), Logs, cancellationToken));
+        var player = Loopback(0);
+        _parts.Add(await StartHostAsync("player-2", "player", "CloudStore.Player", player, "/health", PlayerSettings(functions), Logs, cancellationToken));
+        return (functions, player);
+    }
+
+    /// <summary>The player's database: SQLite in the state folder, or a database of its own on the stack's PostgreSQL.</summary>
+    public (string Provider, string ConnectionString) PlayerDatabase => Postgres is { } postgres
+        ? ("postgresql", postgres.ConnectionString("player"))
+        : ("sqlite", $"Data Source={Path.Combine(Options.StateFolder, "player", "player.db")}");
+
+    Dictionary<string, string> PlayerSettings(Uri functionsUrl) => new()
+    {
+        ["Player__UseStaticWebAssets"] = "true",
+        ["Player__Database__Provider"] = PlayerDatabase.Provider,
+        ["Player__Database__ConnectionString"] = PlayerDatabase.ConnectionString,
+        ["Player__Database__ApplyMigrationsOnStart"] = "true",
+        ["Player__FrontEndKeyFile"] = FrontEndKeyFile,
+        ["Player__FunctionsUrl"] = functionsUrl.ToString(),
+        ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
+    };
 
     /// <summary>The key server's embedded key store: a folder per region, each with its own master key.</summary>
     public string KeyStoreRoot => Path.Combine(Options.StateFolder, "keyserver", "keys");
@@ -213,6 +240,11 @@ public sealed class LocalCloud : IAsyncDisposable
             }
 
             (settings[$"Regions__{region}__Index__Provider"], settings[$"Regions__{region}__Index__ConnectionString"]) = IndexConnection(region);
+        }
+
+        foreach (var (key, value) in Options.ExtraFunctionsSettings)
+        {
+            settings[key] = value;
         }
 
         return settings;

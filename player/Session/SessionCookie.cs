@@ -20,7 +20,7 @@ public static class SessionCookie
 
     public static IServiceCollection AddPlayerSessions(this IServiceCollection services)
     {
-        services.AddSingleton<PlayerSessions>();
+        services.AddScoped<PlayerSessions>();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
             {
@@ -32,17 +32,15 @@ public static class SessionCookie
                 cookie.LoginPath = "/sign-in";
                 cookie.AccessDeniedPath = "/sign-in";
                 cookie.SlidingExpiration = true;
-                cookie.Events.OnValidatePrincipal = context =>
+                cookie.Events.OnValidatePrincipal = async context =>
                 {
-                    // A session ended here (sign-out, restart, revoked at the API) ends the cookie too.
+                    // A session ended (sign-out on any instance, idle, revoked at the API) ends the cookie too.
                     var sessions = context.HttpContext.RequestServices.GetRequiredService<PlayerSessions>();
-                    if (!sessions.IsActive(context.Principal?.FindFirstValue(SessionIdClaim)))
+                    if (!await sessions.IsActiveAsync(context.Principal?.FindFirstValue(SessionIdClaim), context.HttpContext.RequestAborted))
                     {
                         context.RejectPrincipal();
-                        return context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                        await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
                     }
-
-                    return Task.CompletedTask;
                 };
                 // The sign-in page decides where to go once signed in (it may first show recovery codes).
                 cookie.Events.OnRedirectToReturnUrl = _ => Task.CompletedTask;
@@ -76,7 +74,7 @@ public static class SessionCookie
             return me.Message;
         }
 
-        var sessionId = sessions.Start(tokens);
+        var sessionId = await sessions.StartAsync(tokens, cancellationToken);
         var identity = new ClaimsIdentity(
             [
                 new Claim(SessionIdClaim, sessionId),

@@ -25,7 +25,7 @@ public sealed class LocalCloudFixture : IAsyncLifetime
     /// A temporary folder others may pass through (0755), so that a PostgreSQL cluster inside it is reachable by the
     /// unprivileged user its server runs as; the files in it are the stack's own, secrets 0600 as everywhere.
     /// </summary>
-    static string PassableTempFolder()
+    internal static string PassableTempFolder()
     {
         var folder = Directory.CreateTempSubdirectory("cloudstore-stack-").FullName;
         if (!OperatingSystem.IsWindows())

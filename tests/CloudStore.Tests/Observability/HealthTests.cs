@@ -125,6 +125,7 @@ public sealed class HealthTests : IDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("answered 503", Check(report, "functions-api").GetProperty("description").GetString());
         Assert.Equal("Healthy", Check(report, "key-server").GetProperty("status").GetString());
+        Assert.Equal("Healthy", Check(report, "player-database").GetProperty("status").GetString());
     }
 
     Task<ChildProcess> StartPlayerAsync(CertificateFiles certificates, Uri url, Uri functionsUrl, Uri keyServerUrl, CancellationToken cancellationToken)
@@ -141,6 +142,8 @@ public sealed class HealthTests : IDisposable
                 ["Player__UseStaticWebAssets"] = "true",
                 ["Player__FunctionsUrl"] = functionsUrl.ToString(),
                 ["Player__KeyServerUrl"] = keyServerUrl.ToString(),
+                ["Player__Database__ConnectionString"] = $"Data Source={Path.Combine(_folder, "player", "player.db")}",
+                ["Player__Database__ApplyMigrationsOnStart"] = "true",
             },
             Path.Combine(_folder, "player.log"), new Uri(url, "/health"), certificates.CaCertificate, cancellationToken);
     }

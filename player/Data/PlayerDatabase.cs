@@ -1,0 +1,122 @@
+using CloudStore.Player.Data.Migrations;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudStore.Player.Data;
+
+/// <summary>The <c>Player:Database</c> section.</summary>
+public sealed class PlayerDatabaseOptions
+{
+    public const string Section = "Player:Database";
+
+    /// <summary><c>sqlite</c> (the embedded default: one instance) or <c>postgresql</c> (every instance shares it).</summary>
+    public string Provider { get; set; } = PlayerDatabase.Sqlite;
+
+    public string ConnectionString { get; set; } = "Data Source=.local/player/player.db";
+
+    /// <summary>Apply pending migrations at start (the local stack); otherwise run <c>migrate</c>, and an older schema refuses to start.</summary>
+    public bool ApplyMigrationsOnStart { get; set; }
+}
+
+/// <summary>Opens and migrates the player's database. Only this class knows which database it is.</summary>
+public static class PlayerDatabase
+{
+    public const string Sqlite = "sqlite";
+    public const string PostgreSql = "postgresql";
+
+    public static IServiceCollection AddPlayerDatabase(this IServiceCollection services)
+    {
+        services.AddOptions<PlayerDatabaseOptions>().BindConfiguration(PlayerDatabaseOptions.Section)
+            .Validate(o => o.Provider is Sqlite or PostgreSql, "Player:Database:Provider must be 'sqlite' or 'postgresql'.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Player:Database:ConnectionString is required.")
+            .ValidateOnStart();
+        return services.AddDbContext<PlayerDbContext>((provider, db) =>
+        {
+            var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<PlayerDatabaseOptions>>().Value;
+            db.Use(options.Provider, options.ConnectionString);
+        });
+    }
+
+    static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString) => provider switch
+    {
+        Sqlite => builder.UseSqlite(connectionString),
+        PostgreSql => builder.UseNpgsql(connectionString),
+        _ => throw new InvalidOperationException($"Unknown database provider '{provider}'."),
+    };
+
+    /// <summary>The migration context for the database (one migration history per database, as in the functions).</summary>
+    public static PlayerDbContext Open(PlayerDatabaseOptions options) => options.Provider switch
+    {
+        Sqlite => new SqlitePlayerDbContext((DbContextOptions<SqlitePlayerDbContext>)new DbContextOptionsBuilder<SqlitePlayerDbContext>().Use(options.Provider, options.ConnectionString).Options),
+        _ => new PostgresPlayerDbContext((DbContextOptions<PostgresPlayerDbContext>)new DbContextOptionsBuilder<PostgresPlayerDbContext>().Use(options.Provider, options.ConnectionString).Options),
+    };
+
+    /// <summary>Applies pending migrations; returns them. Instances starting together take turns (SQLite's write lock, a PostgreSQL advisory lock).</summary>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(PlayerDatabaseOptions options, CancellationToken cancellationToken)
+    {
+        await using var db = Open(options);
+        if (options.Provider == Sqlite)
+        {
+            PrepareSqliteFolder(options.ConnectionString);
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            await db.Database.MigrateAsync(cancellationToken);
+            return pending;
+        }
+
+        const long MigrationLock = 0x436C6F7564506C61; // "CloudPla"
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLock})", cancellationToken);
+        try
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            await db.Database.MigrateAsync(cancellationToken);
+            return pending;
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLock})", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Migrates at start where configured, else refuses to start on a schema older than this build's.</summary>
+    public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PlayerDatabaseOptions>>().Value;
+        if (options.ApplyMigrationsOnStart)
+        {
+            await MigrateAsync(options, cancellationToken);
+            return;
+        }
+
+        if (options.Provider == Sqlite)
+        {
+            PrepareSqliteFolder(options.ConnectionString);
+        }
+
+        await using var db = Open(options);
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        if (pending.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The player's database lacks {pending.Count} migration(s) ({string.Join(", ", pending)}): run `CloudStore.Player migrate` first.");
+        }
+    }
+
+    /// <summary>The SQLite file's folder, readable by this user only: the file holds sealed sessions and the keys that seal them.</summary>
+    static void PrepareSqliteFolder(string connectionString)
+    {
+        var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (Path.GetDirectoryName(Path.GetFullPath(dataSource)) is not { Length: > 0 } folder)
+        {
+            return;
+        }
+
+        var created = Directory.CreateDirectory(folder);
+        if (!OperatingSystem.IsWindows())
+        {
+            created.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
+    }
+}
