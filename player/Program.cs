@@ -1,6 +1,7 @@
 using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.Player.Components;
+using CloudStore.Player.Components.Pages.Admin;
 using CloudStore.Player.Data;
 using CloudStore.Player.Session;
 using Microsoft.AspNetCore.DataProtection;
@@ -67,6 +68,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 app.MapCloudStoreHealth("/health");
 app.MapSessionEndpoints();
+app.MapAuditCsv();
 app.MapRazorComponents<App>();
 
 await app.RunAsync();

@@ -64,9 +64,10 @@ public sealed record CameraResponse(
 /// <param name="FirmwareVersion">The firmware its device last reported; null until the device's first token request.</param>
 /// <param name="DeletedAt">When an administrator deleted it; a deleted camera is listed while recordings of it remain.</param>
 /// <param name="RecordingsAfterDeletion">For a deleted camera, <c>delete</c> or <c>keep</c> (<see cref="RecordingsChoices"/>).</param>
+/// <param name="RetentionDays">The camera's own retention in days; null: the organisation's default applies.</param>
 public sealed record CameraOverviewResponse(
     Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd, string? FirmwareVersion,
-    DateTimeOffset? DeletedAt = null, string? RecordingsAfterDeletion = null);
+    DateTimeOffset? DeletedAt = null, string? RecordingsAfterDeletion = null, int? RetentionDays = null);
 
 public sealed record AuditEntryResponse(
     long Id,

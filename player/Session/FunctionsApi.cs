@@ -66,6 +66,18 @@ public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
             : await GetAsync<List<CameraOverviewResponse>>("api/cameras", token.AccessToken, cancellationToken);
     }
 
+    /// <summary>Any call with the person's access token for the API (the administration pages' reads and changes).</summary>
+    /// <remarks>The call names <paramref name="browser"/> (with the front end's key), so the audit log records the person's address.</remarks>
+    public async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, object? body, string accessToken, IPAddress? browser, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        NameBrowser(request, browser);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
+    }
+
     /// <summary>A GET with the person's access token for the API.</summary>
     public async Task<ApiResult<T>> GetAsync<T>(string path, string accessToken, CancellationToken cancellationToken)
         where T : class
@@ -80,14 +92,19 @@ public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
         where T : class
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        NameBrowser(request, browser);
+
+        using var response = await http.SendAsync(request, cancellationToken);
+        return await ReadAsync<T>(response, cancellationToken);
+    }
+
+    void NameBrowser(HttpRequestMessage request, IPAddress? browser)
+    {
         if (browser is not null && frontEnd.Value is { } key)
         {
             request.Headers.Add(FrontEnd.KeyHeader, key);
             request.Headers.Add(FrontEnd.ClientAddressHeader, browser.ToString());
         }
-
-        using var response = await http.SendAsync(request, cancellationToken);
-        return await ReadAsync<T>(response, cancellationToken);
     }
 
     static async Task<ApiResult<T>> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)

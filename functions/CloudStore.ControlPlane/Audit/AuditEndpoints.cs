@@ -16,7 +16,7 @@ public static class AuditEndpoints
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/audit", Query).WithName("QueryAudit").WithTags("Audit").RequireAuthorization(Policies.Administrator)
-            .WithSummary("The organisation's audit log, newest first: filter by time range, actor and action; page with 'before' (an entry id).");
+            .WithSummary("The organisation's audit log, newest first: filter by time range, actor, action and part of the target; page with 'before' (an entry id).");
         return app;
     }
 
@@ -27,6 +27,7 @@ public static class AuditEndpoints
         DateTimeOffset? to,
         string? actor,
         string? action,
+        string? target,
         long? before,
         int? limit,
         CancellationToken cancellationToken)
@@ -42,9 +43,9 @@ public static class AuditEndpoints
             validation.Add(nameof(limit), $"From 1 to {MaxPageSize}.");
         }
 
-        if (actor?.Length > 200 || action?.Length > 64)
+        if (actor?.Length > 200 || action?.Length > 64 || target?.Length > 200)
         {
-            validation.Add(actor?.Length > 200 ? nameof(actor) : nameof(action), "Too long.");
+            validation.Add(actor?.Length > 200 ? nameof(actor) : action?.Length > 64 ? nameof(action) : nameof(target), "Too long.");
         }
 
         if (validation.HasErrors)
@@ -72,6 +73,12 @@ public static class AuditEndpoints
         if (action is not null)
         {
             query = query.Where(e => e.Action == action);
+        }
+
+        if (target is { Length: > 0 })
+        {
+            // Part of the target: "camera:" finds every camera's entries, an id finds that one's.
+            query = query.Where(e => e.Target.Contains(target));
         }
 
         if (before is { } cursor)

@@ -314,7 +314,7 @@ public static class DeviceEndpoints
         var region = await caller.HomeRegionAsync(cancellationToken);
         return TypedResults.Ok(cameras.Select(c => new CameraOverviewResponse(
                 c.Camera.Id, c.Camera.DeviceId, c.Camera.Name, c.Camera.Channel, c.Camera.Enabled, c.DeviceStatus.ToString(),
-                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null, c.Firmware, c.Camera.DeletedAt, Choice(c.Camera)))
+                region, lastRecordings.TryGetValue(c.Camera.Id, out var end) ? end : null, c.Firmware, c.Camera.DeletedAt, Choice(c.Camera), c.Camera.RetentionDays))
             .ToList());
     }
 

@@ -31,6 +31,7 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
             $"/api/audit?from={Uri.EscapeDataString(start.ToString("O"))}&to={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}");
         var roleChanges = await admin.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?action={AuditActions.RoleChanged}");
         var byOperator = await admin.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?actor=user:{operatorUser.Id}");
+        var aboutOperator = await admin.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?target={operatorUser.Id}");
 
         Assert.Contains(firstHour!, e => e.Action == AuditActions.UserCreated && e.Target == $"user:{operatorUser.Id}");
         Assert.DoesNotContain(firstHour!, e => e.Action == AuditActions.RoleChanged);
@@ -40,6 +41,9 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
         Assert.Equal("success:operator->viewer", change.Outcome);
         Assert.All(byOperator!, e => Assert.Equal($"user:{operatorUser.Id}", e.Actor));
         Assert.Contains(byOperator!, e => e.Action == AuditActions.SignIn);
+        Assert.NotEmpty(aboutOperator!);
+        Assert.All(aboutOperator!, e => Assert.Contains(operatorUser.Id.ToString(), e.Target, StringComparison.Ordinal));
+        Assert.Contains(aboutOperator!, e => e.Action == AuditActions.RoleChanged);
     }
 
     [Fact]
@@ -100,10 +104,12 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
         using var reversed = await admin.GetAsync("/api/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z");
         using var notADate = await admin.GetAsync("/api/audit?from=yesterday");
         using var hugePage = await admin.GetAsync("/api/audit?limit=100000");
+        using var longTarget = await admin.GetAsync("/api/audit?target=" + new string('x', 201));
 
         Assert.Equal(HttpStatusCode.BadRequest, reversed.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, notADate.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, hugePage.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, longTarget.StatusCode);
         Assert.Equal("application/problem+json", notADate.Content.Headers.ContentType?.MediaType);
     }
 }
