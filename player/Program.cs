@@ -38,7 +38,7 @@ builder.Services.AddHealthChecks()
     .AddHttpDependency("functions-api", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.FunctionsUrl, "api/health"))
     .AddHttpDependency("key-server", services => new Uri(services.GetRequiredService<IOptions<PlayerOptions>>().Value.KeyServerUrl, "health"))
     .AddDbContextCheck<PlayerDbContext>("player-database");
-builder.Services.AddPlayerSessions();
+builder.Services.AddPlayerSessions(builder.Configuration);
 builder.Services.AddCloudStoreProblemDetails();
 builder.Services.AddRazorComponents();
 

@@ -21,6 +21,9 @@ public sealed record LocalCloudOptions(
 
     /// <summary>Settings of the functions hosts beyond the stack's own (tests that need, say, a longer limiter window).</summary>
     public IReadOnlyDictionary<string, string> ExtraFunctionsSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Settings of the players beyond the stack's own (tests that offer single sign-on, say).</summary>
+    public IReadOnlyDictionary<string, string> ExtraPlayerSettings { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -161,16 +164,25 @@ public sealed class LocalCloud : IAsyncDisposable
         ? ("postgresql", postgres.ConnectionString("player"))
         : ("sqlite", $"Data Source={Path.Combine(Options.StateFolder, "player", "player.db")}");
 
-    Dictionary<string, string> PlayerSettings(Uri functionsUrl) => new()
+    Dictionary<string, string> PlayerSettings(Uri functionsUrl)
     {
-        ["Player__UseStaticWebAssets"] = "true",
-        ["Player__Database__Provider"] = PlayerDatabase.Provider,
-        ["Player__Database__ConnectionString"] = PlayerDatabase.ConnectionString,
-        ["Player__Database__ApplyMigrationsOnStart"] = "true",
-        ["Player__FrontEndKeyFile"] = FrontEndKeyFile,
-        ["Player__FunctionsUrl"] = functionsUrl.ToString(),
-        ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["Player__UseStaticWebAssets"] = "true",
+            ["Player__Database__Provider"] = PlayerDatabase.Provider,
+            ["Player__Database__ConnectionString"] = PlayerDatabase.ConnectionString,
+            ["Player__Database__ApplyMigrationsOnStart"] = "true",
+            ["Player__FrontEndKeyFile"] = FrontEndKeyFile,
+            ["Player__FunctionsUrl"] = functionsUrl.ToString(),
+            ["Player__KeyServerUrl"] = KeyServerUrl.ToString(),
+        };
+        foreach (var (key, value) in Options.ExtraPlayerSettings)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     /// <summary>The key server's embedded key store: a folder per region, each with its own master key.</summary>
     public string KeyStoreRoot => Path.Combine(Options.StateFolder, "keyserver", "keys");

@@ -4,6 +4,9 @@ namespace CloudStore.Contracts;
 
 public sealed record SignInRequest(string Email, string Password);
 
+/// <summary>Single sign-on: the ID token the player received from the organisation's identity provider.</summary>
+public sealed record ExternalSignInRequest(string IdToken);
+
 /// <summary>What a sign-in step answers; which fields are set depends on <see cref="Status"/>.</summary>
 public sealed record SignInResponse(
     string Status,

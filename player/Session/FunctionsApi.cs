@@ -32,6 +32,10 @@ public sealed class FunctionsApi(HttpClient http, FrontEndKey frontEnd)
     public Task<ApiResult<SignInResponse>> SignInAsync(string email, string password, IPAddress? browser, CancellationToken cancellationToken) =>
         PostAsync<SignInResponse>("api/auth/sign-in", new SignInRequest(email, password), browser, cancellationToken);
 
+    /// <summary>Single sign-on: the ID token from the organisation's provider, for CloudStore tokens.</summary>
+    public Task<ApiResult<SignInResponse>> ExternalSignInAsync(string idToken, IPAddress? browser, CancellationToken cancellationToken) =>
+        PostAsync<SignInResponse>("api/auth/external", new ExternalSignInRequest(idToken), browser, cancellationToken);
+
     public Task<ApiResult<SignInResponse>> SecondStepAsync(string challenge, string? code, string? recoveryCode, IPAddress? browser, CancellationToken cancellationToken) =>
         PostAsync<SignInResponse>("api/auth/two-factor", new TwoFactorRequest(challenge, code, recoveryCode), browser, cancellationToken);
 

@@ -25,6 +25,26 @@ public sealed class PlayerOptions
     /// <summary>Serve wwwroot from the build output's manifest (running from bin/ rather than a publish folder).</summary>
     public bool UseStaticWebAssets { get; set; }
 
+    /// <summary>The organisations' identity providers the sign-in page offers (single sign-on); empty: passwords only.</summary>
+    public List<IdentityProviderOptions> IdentityProviders { get; set; } = [];
+
     /// <summary>How long a session lasts without use; every session also ends when its refresh token does.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(8);
+}
+
+/// <summary>
+/// One organisation's OpenID Connect provider, as the player signs people in with it: authorization code with PKCE, as
+/// a public client (no secret). The functions API must trust the same issuer for that organisation
+/// (<c>Auth:ExternalIssuers</c>, with this client id), since it is the API that turns the provider's ID token into a
+/// CloudStore user and tokens.
+/// </summary>
+public sealed class IdentityProviderOptions
+{
+    /// <summary>What the button says: "Sign in with {Name}".</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The provider's issuer URL (https), where its discovery document is.</summary>
+    public string Authority { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
 }

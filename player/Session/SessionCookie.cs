@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using CloudStore.Contracts;
+using CloudStore.Hosting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -18,10 +19,11 @@ public static class SessionCookie
 
     public const string SessionIdClaim = "sid";
 
-    public static IServiceCollection AddPlayerSessions(this IServiceCollection services)
+    public static IServiceCollection AddPlayerSessions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<PlayerSessions>();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddSingleSignOn(configuration, configuration[$"{TlsOptions.Section}:{nameof(TlsOptions.CaCertificateFile)}"])
             .AddCookie(cookie =>
             {
                 cookie.Cookie.Name = Name;
@@ -123,6 +125,12 @@ public static class SessionCookie
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return TypedResults.Redirect("/sign-in?signedOut=1");
         }).DisableAntiforgery();
+
+        // Single sign-on starts here: the button on the sign-in page is a link, the provider's page comes next.
+        app.MapGet("/sign-in/sso/{index:int}", (int index, IOptions<PlayerOptions> options) =>
+            index >= 0 && index < options.Value.IdentityProviders.Count
+                ? Results.Challenge(new AuthenticationProperties { RedirectUri = "/" }, [SingleSignOn.Scheme(index)])
+                : Results.NotFound());
         return app;
     }
 }

@@ -22,6 +22,7 @@ public static class AuthEndpoints
     {
         var auth = app.MapGroup("/api/auth").WithTags("Sign-in").AllowAnonymous();
         auth.MapPost("/sign-in", SignIn).WithName("AuthSignIn").WithSummary("Step one: email and password.");
+        auth.MapPost("/external", External).WithName("AuthExternal").WithSummary("Single sign-on: exchange an ID token from the organisation's identity provider for CloudStore tokens.");
         auth.MapPost("/two-factor", SecondStep).WithName("AuthTwoFactor").WithSummary("Step two: authenticator code or recovery code.");
         auth.MapPost("/authenticator/setup", BeginEnrolment).WithName("AuthAuthenticatorSetup").WithSummary("During sign-in: a new authenticator secret, when enrolment is required.");
         auth.MapPost("/authenticator/confirm", ConfirmEnrolment).WithName("AuthAuthenticatorConfirm").WithSummary("During sign-in: confirm the authenticator with a first code; returns recovery codes once.");
@@ -49,6 +50,18 @@ public static class AuthEndpoints
         }
 
         return Map(await signIn.PasswordAsync(request.Email, request.Password, Client(context), cancellationToken));
+    }
+
+    static async Task<Results<Ok<SignInResponse>, ValidationProblem, ProblemHttpResult>> External(
+        ExternalSignInRequest request, ExternalSignIn signIn, HttpContext context, CancellationToken cancellationToken)
+    {
+        var validation = new Validation().Text(nameof(request.IdToken), request.IdToken, Limits.ExternalTokenLength);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        return Map(await signIn.SignInAsync(request.IdToken, Client(context), cancellationToken));
     }
 
     static async Task<Results<Ok<SignInResponse>, ValidationProblem, ProblemHttpResult>> SecondStep(

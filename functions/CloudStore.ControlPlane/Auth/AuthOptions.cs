@@ -72,6 +72,12 @@ public sealed class ExternalIssuerOptions
     /// <summary>The audience the provider puts in tokens meant for CloudStore.</summary>
     public string Audience { get; set; } = "";
 
+    /// <summary>
+    /// The web player's client id at this provider: the audience of the ID tokens the player hands over at sign-in
+    /// (<c>POST /api/auth/external</c>). Empty: the player offers no sign-in with this provider.
+    /// </summary>
+    public string? ClientId { get; set; }
+
     public Guid OrganizationId { get; set; }
 
     public string RoleClaim { get; set; } = "roles";

@@ -48,6 +48,7 @@ public static class AuthServices
         services.AddScoped<RefreshTokens>();
         services.AddScoped<Authenticator>();
         services.AddScoped<SignInService>();
+        services.AddScoped<ExternalSignIn>();
         services.AddScoped<MyAccount>();
         services.AddScoped<UserLifecycle>();
         services.AddScoped<AccountLinks>();
@@ -119,7 +120,8 @@ public static class AuthServices
         return builder;
     }
 
-    static string ExternalScheme(int index) => $"external-{index}";
+    /// <summary>The bearer scheme of the configured external issuer at <paramref name="index"/>; <see cref="ExternalSignIn"/> reads its keys.</summary>
+    internal static string ExternalScheme(int index) => $"external-{index}";
 
     /// <summary>Sends a bearer token to the scheme of the issuer it names; anything else goes to ours, which refuses it.</summary>
     static string SchemeForIssuer(HttpContext context, List<ExternalIssuerOptions> externals)
@@ -154,11 +156,7 @@ public static class AuthServices
     static Task MapExternalPrincipal(TokenValidatedContext context, ExternalIssuerOptions external)
     {
         var principal = context.Principal!;
-        var mapped = principal.FindAll(external.RoleClaim)
-            .Select(claim => external.RoleMap.GetValueOrDefault(claim.Value))
-            .Where(Roles.IsUserRole)
-            .ToList();
-        var role = Roles.UserRoles.FirstOrDefault(mapped.Contains);
+        var role = ExternalRoles.Map(principal.FindAll(external.RoleClaim).Select(claim => claim.Value), external);
         var subject = principal.FindFirstValue("sub");
         if (role is null || subject is null)
         {

@@ -13,6 +13,9 @@ public static class Limits
     public const int PasswordMinLength = 10;
     public const int PasswordMaxLength = 256;
 
+    /// <summary>An identity provider's ID token handed over at single sign-on (a signed JWT; a few kilobytes at most).</summary>
+    public const int ExternalTokenLength = 16 * 1024;
+
     /// <summary>Largest request body any directory endpoint accepts.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 }

@@ -9,7 +9,7 @@ namespace CloudStore.ControlPlane.Organizations;
 /// <summary>
 /// What operations runs against the directory, as commands of the functions app:
 /// <list type="bullet">
-/// <item><c>provision --name NAME --admin-email EMAIL --admin-password-file FILE</c>: activate the service
+/// <item><c>provision --name NAME --admin-email EMAIL --admin-password-file FILE [--id GUID]</c>: activate the service
 /// for a customer (an organisation, its first administrator, a one-year subscription). The password is read
 /// from a file so it never appears in a process list or shell history.</item>
 /// <item><c>subscription --organization ID --ends 2027-11-22T00:00:00Z</c>: renew or end a subscription.</item>
@@ -54,9 +54,11 @@ public static class OperationsCommands
             switch (args[0])
             {
                 case "provision" when options.TryGetValue("--name", out var name) && options.TryGetValue("--admin-email", out var email)
-                    && options.TryGetValue("--admin-password-file", out var passwordFile):
+                    && options.TryGetValue("--admin-password-file", out var passwordFile)
+                    && (!options.TryGetValue("--id", out var chosenId) || Guid.TryParse(chosenId, out _)):
+                    // --id: the id that single sign-on settings (Auth:ExternalIssuers) already name for this organisation.
                     var password = (await File.ReadAllTextAsync(passwordFile)).TrimEnd('\r', '\n');
-                    var created = await provisioning.CreateAsync(name, email, password, CancellationToken.None);
+                    var created = await provisioning.CreateAsync(name, email, password, CancellationToken.None, chosenId is null ? null : Guid.Parse(chosenId));
                     Console.WriteLine(JsonSerializer.Serialize(new { organizationId = created.Organization.Id, administratorId = created.Administrator.Id }));
                     return 0;
                 case "subscription" when options.TryGetValue("--organization", out var id) && Guid.TryParse(id, out var organizationId)
@@ -91,7 +93,7 @@ public static class OperationsCommands
                     && options.GetValueOrDefault("--held-recordings", "keep") is "keep" or "delete":
                     return await DeleteOrganizationAsync(scope.ServiceProvider, organizationId, confirmName, options.GetValueOrDefault("--held-recordings") == "delete");
                 default:
-                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       delete-organization --organization ID --confirm-name NAME [--held-recordings delete]\n       migrate");
+                    await Console.Error.WriteLineAsync("usage: provision --name NAME --admin-email EMAIL --admin-password-file FILE [--id GUID]\n       subscription --organization ID --ends ISO-8601-TIME\n       licences --organization ID (--count N | --key PARTNER-KEY)\n       delete-organization --organization ID --confirm-name NAME [--held-recordings delete]\n       migrate");
                     return 2;
             }
         }

@@ -11,6 +11,10 @@ public sealed class AuthFunctions(OperationTable operations)
     public IResult AuthSignIn([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/sign-in")] HttpRequest request) =>
         operations.Result(nameof(AuthSignIn));
 
+    [Function(nameof(AuthExternal))]
+    public IResult AuthExternal([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/external")] HttpRequest request) =>
+        operations.Result(nameof(AuthExternal));
+
     [Function(nameof(AuthTwoFactor))]
     public IResult AuthTwoFactor([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "auth/two-factor")] HttpRequest request) =>
         operations.Result(nameof(AuthTwoFactor));

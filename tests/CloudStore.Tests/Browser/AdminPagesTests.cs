@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using CloudStore.Contracts;
 using CloudStore.Device;
+using CloudStore.Device.Media;
+using CloudStore.Tests.Upload;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit;
@@ -14,8 +17,53 @@ namespace CloudStore.Tests.Browser;
 /// read the audit log and download it. And what a viewer sees: no administration, and the pages refused.
 /// Each page is photographed at 1280×800 and at phone width into the screenshots folder (<see cref="Screenshots"/>).
 /// </summary>
-public sealed partial class AdminPagesTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed partial class AdminPagesTests(BrowserFixture browser, SourceVideoFixture video) : IClassFixture<BrowserFixture>, IClassFixture<SourceVideoFixture>
 {
+    [Fact]
+    public async Task Organisation_NamesAnEnabledCameraThatStoppedUploading()
+    {
+        var cloud = browser.Stack.Cloud;
+        using var tenant = await StackTenant.CreateAsync(cloud, Regions.EuFrankfurt);
+        using var camera = await tenant.AddCameraAsync();
+        using var idle = await tenant.AddCameraAsync();
+        await UploadAsync(camera, shift: TimeSpan.FromMinutes(-30)); // its last recording ended half an hour ago
+        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(cloud.PlayerUrl, "/sign-in").ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+
+        await page.GotoAsync(new Uri(cloud.PlayerUrl, "/admin/organization").ToString());
+
+        var names = (await tenant.Administrator.GetFromJsonAsync<List<CameraOverviewResponse>>("/api/cameras"))!.ToDictionary(c => c.Id, c => c.Name);
+        var stopped = await page.Locator("li[data-kind=camera-stopped]").AllInnerTextsAsync();
+        Assert.Single(stopped, notice => notice.Contains($"{names[camera.CameraId]} stopped uploading", StringComparison.Ordinal));
+        Assert.DoesNotContain(stopped, notice => notice.Contains(names[idle.CameraId], StringComparison.Ordinal)); // never recorded: nothing stopped
+    }
+
+    async Task UploadAsync(StackCamera camera, TimeSpan shift)
+    {
+        var work = Directory.CreateTempSubdirectory("cloudstore-admin-").FullName;
+        try
+        {
+            var playlist = Path.Combine(work, "shifted.m3u8");
+            await File.WriteAllLinesAsync(playlist, (await File.ReadAllLinesAsync(video.Playlist)).Select(line => line.StartsWith("#EXT-X-PROGRAM-DATE-TIME:", StringComparison.Ordinal)
+                ? "#EXT-X-PROGRAM-DATE-TIME:" + (DateTimeOffset.Parse(line["#EXT-X-PROGRAM-DATE-TIME:".Length..], System.Globalization.CultureInfo.InvariantCulture) + shift)
+                    .UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture)
+                : line));
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(video.Playlist)!).Where(f => !f.EndsWith(".m3u8", StringComparison.Ordinal)))
+            {
+                File.Copy(file, Path.Combine(work, Path.GetFileName(file)));
+            }
+
+            using var uploader = UploadTestKit.Uploader(browser.Stack.Cloud, camera, Path.Combine(work, "cache"));
+            await uploader.RunAsync(new VideoSource.Folder(playlist), new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task FirstDay_InviteAColleague_AddADeviceAndCamera_EnableIt_ChooseTheRegion_ReadTheAuditLog()
     {

@@ -26,6 +26,7 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
     {
         ["POST /api/auth/sign-in"] = AuditActions.SignIn,
         ["POST /api/auth/two-factor"] = AuditActions.SignIn,
+        ["POST /api/auth/external"] = AuditActions.SignIn,
         ["POST /api/auth/authenticator/setup"] = NotAudited("hands out a secret inside a sign-in; nothing is enabled until it is confirmed"),
         ["POST /api/auth/authenticator/confirm"] = AuditActions.TwoFactorEnrolled,
         ["POST /api/auth/token"] = AuditActions.TokenRefresh,
@@ -120,6 +121,10 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
             () => anonymous.PostAsJsonAsync("/api/invitations/accept", new AcceptInvitationRequest(invitation.LinkToken, password)));
         await StepAsync("POST /api/auth/sign-in", anonymous, personActor, personActor, "failure:",
             () => anonymous.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(email, "not the password at all")), expectStatus: HttpStatusCode.Unauthorized);
+        // Single sign-on with an ID token of no provider this organisation trusts: refused, audited with no one to name.
+        await StepAsync("POST /api/auth/external", anonymous, "anonymous", "external", "failure:unknown-issuer",
+            () => anonymous.PostAsJsonAsync("/api/auth/external", new ExternalSignInRequest("eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2V2aWwudGVzdCJ9.")),
+            expectStatus: HttpStatusCode.Unauthorized);
         var challenge = await SignInRequest(anonymous, person);
         var setup = await (await anonymous.PostAsJsonAsync("/api/auth/authenticator/setup", new ChallengeRequest(challenge))).Content.ReadFromJsonAsync<AuthenticatorSetupResponse>();
         person.AuthenticatorKey = setup!.SharedKey;

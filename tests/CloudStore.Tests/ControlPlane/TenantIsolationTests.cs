@@ -44,6 +44,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["GET /api/.well-known/jwks.json"] = new(Attacker.Anonymous, null, NotScopedBecause: "public keys"),
         ["POST /api/auth/sign-in"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; refusals covered by SignInTests"),
         ["POST /api/auth/two-factor"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a challenge is bound to one user (SignInTests)"),
+        ["POST /api/auth/external"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; the organisation comes from the trusted issuer's configuration (ExternalIssuerTests, SingleSignOnTests)"),
         ["POST /api/auth/authenticator/setup"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a challenge is bound to one user"),
         ["POST /api/auth/authenticator/confirm"] = new(Attacker.Anonymous, null, NotScopedBecause: "anonymous; a challenge is bound to one user"),
         ["POST /api/auth/token"] = new(Attacker.Anonymous, null, NotScopedBecause: "a refresh token is bound to one user (TokenTests)"),

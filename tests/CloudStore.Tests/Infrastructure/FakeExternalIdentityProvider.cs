@@ -64,7 +64,8 @@ public sealed class FakeExternalIdentityProvider : IAsyncDisposable
     }
 
     /// <summary>A token as the provider would issue it for a CloudStore user.</summary>
-    public string IssueToken(string audience, string subject, IEnumerable<string> roles, TimeSpan? lifetime = null, SecurityKey? signWith = null)
+    /// <param name="email">The <c>email</c> claim; by default <c>{subject}@sso.test</c>.</param>
+    public string IssueToken(string audience, string subject, IEnumerable<string> roles, TimeSpan? lifetime = null, SecurityKey? signWith = null, string? email = null)
     {
         var now = TimeProvider.System.GetUtcNow();
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
@@ -74,7 +75,7 @@ public sealed class FakeExternalIdentityProvider : IAsyncDisposable
             IssuedAt = (now - TimeSpan.FromMinutes(1)).UtcDateTime,
             NotBefore = (now - TimeSpan.FromMinutes(1)).UtcDateTime,
             Expires = (now + (lifetime ?? TimeSpan.FromMinutes(10))).UtcDateTime,
-            Claims = new Dictionary<string, object> { ["sub"] = subject, ["roles"] = roles.ToArray(), ["email"] = subject + "@sso.test" },
+            Claims = new Dictionary<string, object> { ["sub"] = subject, ["roles"] = roles.ToArray(), ["email"] = email ?? subject + "@sso.test" },
             SigningCredentials = new SigningCredentials(signWith ?? _securityKey, SecurityAlgorithms.RsaSha256),
         });
     }

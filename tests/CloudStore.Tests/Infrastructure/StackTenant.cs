@@ -32,13 +32,15 @@ public sealed class StackTenant : IDisposable
 
     public Guid OrganizationId { get; }
 
-    public static async Task<StackTenant> CreateAsync(LocalCloud cloud, string? region)
+    /// <param name="chosenId">A chosen id (one that single sign-on settings already name), or null for a new one.</param>
+    public static async Task<StackTenant> CreateAsync(LocalCloud cloud, string? region, Guid? chosenId = null)
     {
         var password = TestTenant.NewPassword();
         var passwordFile = Path.Combine(cloud.Options.StateFolder, "pw-" + Guid.NewGuid().ToString("N"));
         await File.WriteAllTextAsync(passwordFile, password);
         var email = $"admin-{Guid.NewGuid():N}@stack.test";
-        var output = await Demo.RunFunctionsCommandAsync(cloud, ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile], CancellationToken.None);
+        string[] provision = ["provision", "--name", "Stack test", "--admin-email", email, "--admin-password-file", passwordFile];
+        var output = await Demo.RunFunctionsCommandAsync(cloud, chosenId is { } id ? [.. provision, "--id", id.ToString()] : provision, CancellationToken.None);
         File.Delete(passwordFile);
         var organizationId = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("organizationId").GetGuid();
         await Demo.RunFunctionsCommandAsync(cloud, ["licences", "--organization", organizationId.ToString(), "--count", "10"], CancellationToken.None);
