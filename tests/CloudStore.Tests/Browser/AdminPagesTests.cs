@@ -188,7 +188,7 @@ public sealed partial class AdminPagesTests(BrowserFixture browser, SourceVideoF
         handler.AllowAutoRedirect = false;
         using var client = new HttpClient(handler) { BaseAddress = cloud.PlayerUrl };
         using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/audit.csv");
-        request.Headers.Add("Cookie", string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}")));
+        request.Headers.Add("Cookie", await PlayerPage.CookieHeaderAsync(context));
         using var csv = await client.SendAsync(request);
         Assert.NotEqual(HttpStatusCode.OK, csv.StatusCode);
         Assert.DoesNotContain("id,time,actor", await csv.Content.ReadAsStringAsync());

@@ -160,7 +160,7 @@ public sealed class SingleSignOnTests(SingleSignOnTests.TwoOrganisations setup, 
         // With the session's own API token, the first organisation's camera does not exist for them.
         using var client = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = Cloud.PlayerUrl };
         using var request = new HttpRequestMessage(HttpMethod.Get, "/session/token?audience=" + Audiences.Api);
-        request.Headers.Add("Cookie", string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}")));
+        request.Headers.Add("Cookie", await PlayerPage.CookieHeaderAsync(context));
         using var tokenResponse = await client.SendAsync(request);
         var token = (await tokenResponse.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("access_token").GetString();
         using var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = Cloud.FunctionsUrl };

@@ -36,6 +36,10 @@ public static class PlayerPage
         }
     }
 
+    /// <summary>The browser's cookies for the player as a Cookie header, for requests the test makes itself (as the same session).</summary>
+    public static async Task<string> CookieHeaderAsync(IBrowserContext context) =>
+        string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+
     public static Task SignInAsync(IPage page, TestUser user) =>
         SignInAsync(page, user.Email, user.Password, user.AuthenticatorKey is null ? null : () => user.NextCodeAsync(TimeProvider.System));
 

@@ -194,7 +194,7 @@ public sealed class SharedStateTests(SharedStateTests.TwoOfEach stack) : IClassF
 
         // Both players asked for a key-server token at once: one refreshes (the refresh token is single-use), the other
         // waits for its result. Had both refreshed, the API would have taken the second for theft and ended the session.
-        var cookie = string.Join("; ", (await context.CookiesAsync()).Select(c => $"{c.Name}={c.Value}"));
+        var cookie = await PlayerPage.CookieHeaderAsync(context);
         var tokens = await Task.WhenAll(new[] { Cloud.PlayerUrl, stack.SecondPlayer }.Select(player => Task.Run(() => TokenAsync(player, cookie, Audiences.KeyServer))));
         Assert.All(tokens, t => Assert.Equal(HttpStatusCode.OK, t.Status));
         Assert.Single(tokens.Select(t => t.AccessToken).Distinct());
