@@ -9,12 +9,18 @@ namespace CloudStore.ControlPlane.Data;
 
 /// <summary>
 /// Brings the directory and each regional index to the schema this build expects, with EF Core migrations (one
-/// history per database: see <see cref="SqliteDirectoryDbContext"/>). EF takes a database-wide lock while it migrates, so
-/// several instances starting at once apply each migration once. Applied by the <c>migrate</c> operations command,
-/// and at start where <see cref="DirectoryOptions.ApplyMigrationsOnStart"/> is set (the local stack).
+/// history per database: see <see cref="SqliteDirectoryDbContext"/>). Several instances starting at once apply each
+/// migration once: on SQLite EF's own lock serialises them; on PostgreSQL EF's lock did not hold past the first
+/// migration (four instances on an empty database each applied the second one), so each instance also holds a
+/// session advisory lock (<see cref="AdvisoryLockKey"/>) from reading the history until its migrations are applied.
+/// Applied by the <c>migrate</c> operations command, and at start where <see cref="DirectoryOptions.ApplyMigrationsOnStart"/>
+/// is set (the local stack).
 /// </summary>
 public static class DatabaseMigrations
 {
+    /// <summary>PostgreSQL's advisory lock key for migrating (locks are per database, so the directory and an index do not wait for each other).</summary>
+    public const long AdvisoryLockKey = 0x436C6F7564_5374; // "CloudSt"
+
     /// <summary>Migrates the directory; returns the migrations it applied.</summary>
     public static async Task<IReadOnlyList<string>> MigrateDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken)
     {
@@ -68,9 +74,34 @@ public static class DatabaseMigrations
             await AdoptLegacySqliteAsync(db, legacyTable, upgradeLegacy, cancellationToken);
         }
 
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        await db.Database.MigrateAsync(cancellationToken);
-        return pending;
+        if (provider != DatabaseProvider.PostgreSql)
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            await db.Database.MigrateAsync(cancellationToken);
+            return pending;
+        }
+
+        // A session lock on the context's own connection, which EF then migrates on; it ends with the session if the
+        // instance dies, and is released as soon as the migrations are in.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
+            try
+            {
+                var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+                await db.Database.MigrateAsync(cancellationToken);
+                return pending;
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The database file's folder, and write-ahead logging: readers carry on while one request writes.</summary>
