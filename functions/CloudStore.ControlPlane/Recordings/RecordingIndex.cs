@@ -190,7 +190,8 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
 
     /// <summary>
     /// The playable segments of a camera overlapping a range, in time order, with read URLs valid for
-    /// <paramref name="urlLifetime"/> and key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key.
+    /// <paramref name="urlLifetime"/>, key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key, and the
+    /// SHA-256 of each segment and init segment as the camera indexed it.
     /// </summary>
     public async Task<IReadOnlyList<PlaylistSegment>> PlaylistSegmentsAsync(
         string region, Guid cameraId, DateTimeOffset from, DateTimeOffset to, TimeSpan urlLifetime, string keyServerUrl, CancellationToken cancellationToken)
@@ -200,13 +201,13 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         var rows = (await index.Segments.AsNoTracking()
                 .Where(s => s.CameraId == cameraId && s.StartTime > earliest && s.StartTime < to)
                 .OrderBy(s => s.StartTime)
-                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.KeyId, s.InitObjectName })
+                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.Sha256, s.KeyId, s.InitObjectName })
                 .ToListAsync(cancellationToken))
             .Where(s => s.StartTime.AddMilliseconds(s.DurationMs) > from)
             .ToList();
         var initNames = rows.Select(r => r.InitObjectName).Distinct().ToList();
         var inits = await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
-            .ToDictionaryAsync(i => i.ObjectName, i => i.Iv, StringComparer.Ordinal, cancellationToken);
+            .ToDictionaryAsync(i => i.ObjectName, i => (i.Iv, i.Sha256), StringComparer.Ordinal, cancellationToken);
         var keyIds = rows.Select(r => r.KeyId).Distinct().ToList();
         var keys = await index.WrappedKeys.AsNoTracking().Where(k => keyIds.Contains(k.KeyId)).ToDictionaryAsync(k => k.KeyId, k => k.Wrapped, cancellationToken);
 
@@ -216,9 +217,9 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         return [.. rows
             .Where(r => inits.ContainsKey(r.InitObjectName) && keys.ContainsKey(r.KeyId))
             .Select(r => new PlaylistSegment(
-                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv,
+                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256,
                 $"{keyServer}/v1/keys/{r.KeyId:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(keys[r.KeyId])}",
-                urls[r.InitObjectName], inits[r.InitObjectName]))];
+                urls[r.InitObjectName], inits[r.InitObjectName].Iv, inits[r.InitObjectName].Sha256))];
     }
 
     /// <summary>When each camera's last recording ended (one indexed look-up per camera); cameras with none are absent.</summary>
