@@ -9,6 +9,10 @@ namespace CloudStore.ControlPlane.Recordings;
 /// <summary>Why an index batch was refused: the problem's status, title and detail.</summary>
 public sealed record IndexRefusal(int Status, string Title, string? Detail = null);
 
+/// <summary>A stored file reported altered: the media segment named (or whose init segment was altered), and when the file was first reported.</summary>
+/// <param name="FirstReport">True for the one report that marked the file; false for every later one.</param>
+public sealed record AlteredFile(long Sequence, DateTimeOffset Start, DateTimeOffset End, DateTimeOffset FirstReportedAt, bool FirstReport);
+
 /// <summary>
 /// The regional index of recordings, and the only code that reads or writes it: indexing what devices
 /// uploaded, timelines, the segments of a playlist, the last recording of each camera. Every query is
@@ -220,6 +224,44 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
                 r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256,
                 $"{keyServer}/v1/keys/{r.KeyId:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(keys[r.KeyId])}",
                 urls[r.InitObjectName], inits[r.InitObjectName].Iv, inits[r.InitObjectName].Sha256))];
+    }
+
+    /// <summary>
+    /// Marks a camera's stored file reported altered: the media segment that starts at <paramref name="segmentStart"/>
+    /// (the earliest sequence, should two start at the same millisecond), or with <paramref name="init"/> the init
+    /// segment it plays with. A conditional update, so of any number of reports (parallel ones included) exactly one
+    /// finds the mark unset: <see cref="AlteredFile.FirstReport"/>.
+    /// </summary>
+    /// <returns>The segment and when the file was first reported; null when no segment of the camera starts then.</returns>
+    public async Task<AlteredFile?> MarkAlteredAsync(string region, Guid cameraId, DateTimeOffset segmentStart, bool init, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var segment = await index.Segments.AsNoTracking()
+            .Where(s => s.CameraId == cameraId && s.StartTime == segmentStart)
+            .OrderBy(s => s.Sequence)
+            .Select(s => new { s.Id, s.Sequence, s.StartTime, s.DurationMs, s.InitObjectName })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (segment is null)
+        {
+            return null;
+        }
+
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds()); // as stored, so every answer gives the same time
+        var marked = init
+            ? await index.InitSegments.Where(i => i.CameraId == cameraId && i.ObjectName == segment.InitObjectName && i.TamperReportedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(i => i.TamperReportedAt, now), cancellationToken)
+            : await index.Segments.Where(s => s.Id == segment.Id && s.TamperReportedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.TamperReportedAt, now), cancellationToken);
+        var firstReportedAt = marked == 1
+            ? now
+            : init
+                ? await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && i.ObjectName == segment.InitObjectName).Select(i => i.TamperReportedAt).SingleOrDefaultAsync(cancellationToken)
+                : await index.Segments.AsNoTracking().Where(s => s.Id == segment.Id).Select(s => s.TamperReportedAt).SingleOrDefaultAsync(cancellationToken);
+
+        // Null here: the row went in between (the retention sweep), so there is nothing left to report.
+        return firstReportedAt is { } first
+            ? new AlteredFile(segment.Sequence, segment.StartTime, segment.StartTime.AddMilliseconds(segment.DurationMs), first, FirstReport: marked == 1)
+            : null;
     }
 
     /// <summary>When each camera's last recording ended (one indexed look-up per camera); cameras with none are absent.</summary>
