@@ -264,6 +264,20 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
             : null;
     }
 
+    /// <summary>Takes back a mark <see cref="MarkAlteredAsync"/> set (its audit entry could not be written), so the next report is the first again.</summary>
+    public async Task UnmarkAlteredAsync(string region, Guid cameraId, AlteredFile altered, bool init, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var at = altered.FirstReportedAt;
+        _ = init
+            ? await index.InitSegments
+                .Where(i => i.CameraId == cameraId && i.TamperReportedAt == at
+                    && index.Segments.Any(s => s.CameraId == cameraId && s.Sequence == altered.Sequence && s.InitObjectName == i.ObjectName))
+                .ExecuteUpdateAsync(set => set.SetProperty(i => i.TamperReportedAt, (DateTimeOffset?)null), cancellationToken)
+            : await index.Segments.Where(s => s.CameraId == cameraId && s.Sequence == altered.Sequence && s.TamperReportedAt == at)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.TamperReportedAt, (DateTimeOffset?)null), cancellationToken);
+    }
+
     /// <summary>When each camera's last recording ended (one indexed look-up per camera); cameras with none are absent.</summary>
     public async Task<IReadOnlyDictionary<Guid, DateTimeOffset>> LastRecordingEndsAsync(string region, IEnumerable<Guid> cameraIds, CancellationToken cancellationToken)
     {

@@ -11,7 +11,8 @@ namespace CloudStore.ControlPlane.Recordings;
 /// browser over the ciphertext as fetched, differs from the index's (which the player got in the playlist). The claim
 /// is checked cheaply: the segment must be in the index of a camera of the caller's organisation. The file is marked
 /// in the index and audited (<see cref="AuditActions.TamperDetected"/>) once, at its first report; later reports of the
-/// same file, by anyone, change nothing and write nothing, so no client can flood the audit log.
+/// same file, by anyone, change nothing and write nothing, so no client can flood the audit log. A mark whose entry could
+/// not be written is taken back, so the next report audits it.
 /// </summary>
 public sealed class TamperReports(CallerContext caller, RecordingIndex recordings, AuditLog audit, DirectoryDbContext db)
 {
@@ -51,7 +52,17 @@ public sealed class TamperReports(CallerContext caller, RecordingIndex recording
         {
             var who = caller.Caller;
             audit.Add(who.OrganizationId, who.Actor, AuditActions.TamperDetected, $"camera:{cameraId}", Outcome(request.Part, altered));
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (Exception)
+            {
+                // The mark (regional index) and the entry (directory) are in two databases: without its entry the mark
+                // would make every later report a repeat, and the event would never be audited. Take it back.
+                await recordings.UnmarkAlteredAsync(region, cameraId, altered, init, CancellationToken.None);
+                throw;
+            }
         }
 
         return (new TamperReportResponse(cameraId, altered.Start, altered.End, request.Part, altered.FirstReportedAt, AlreadyReported: !altered.FirstReport), null);

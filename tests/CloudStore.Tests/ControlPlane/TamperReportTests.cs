@@ -3,10 +3,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Data;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.ControlPlane.Regional;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -130,6 +132,24 @@ public sealed class TamperReportTests(TamperReportTests.App app) : IClassFixture
         await AssertNothingMarkedAsync(cameraId);
     }
 
+    [Fact]
+    public async Task Report_WhoseAuditEntryCannotBeWritten_500_MarkTakenBack_SoTheNextReportIsAudited()
+    {
+        var (tenant, cameraId) = await app.TenantWithRecordingAsync();
+        using var admin = tenant.Client(tenant.Administrator);
+        app.AuditWrites.FailFor = tenant.OrganizationId;
+
+        using var failed = await PostAsync(admin, cameraId, Recorded.AddSeconds(4), TamperReportRequest.Init);
+        await AssertProblemAsync(failed, HttpStatusCode.InternalServerError);
+        await AssertNothingMarkedAsync(cameraId);
+
+        app.AuditWrites.FailFor = null;
+        var again = await ReportAsync(admin, cameraId, Recorded.AddSeconds(4), TamperReportRequest.Init);
+
+        Assert.False(again.AlreadyReported);
+        Assert.Single(await AuditAsync(tenant.OrganizationId));
+    }
+
     static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     static Task<HttpResponseMessage> PostAsync(HttpClient client, Guid cameraId, DateTimeOffset start, string part) =>
@@ -151,7 +171,7 @@ public sealed class TamperReportTests(TamperReportTests.App app) : IClassFixture
         Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
     }
 
-    Task<List<CloudStore.ControlPlane.Audit.AuditEntry>> AuditAsync(Guid organizationId) => Factory.WithDirectoryAsync(db =>
+    Task<List<AuditEntry>> AuditAsync(Guid organizationId) => Factory.WithDirectoryAsync(db =>
         db.AuditEntries.AsNoTracking().Where(e => e.OrganizationId == organizationId && e.Action == AuditActions.TamperDetected).OrderBy(e => e.Id).ToListAsync());
 
     async Task AssertNothingMarkedAsync(Guid cameraId)
@@ -166,10 +186,14 @@ public sealed class TamperReportTests(TamperReportTests.App app) : IClassFixture
     {
         public FunctionsFactory Factory { get; } = new();
 
+        /// <summary>Makes the directory refuse tamper audit entries of one organisation, as a database outage would.</summary>
+        public FailingAuditWrites AuditWrites { get; } = new();
+
         public App()
         {
             Factory.With($"Regions:{Regions.EuFrankfurt}:Storage:ConnectionString", "UseDevelopmentStorage=true")
-                .With($"Regions:{Regions.EuFrankfurt}:Index:ConnectionString", $"Data Source={Path.Combine(Factory.Folder, "index-frankfurt.db")}");
+                .With($"Regions:{Regions.EuFrankfurt}:Index:ConnectionString", $"Data Source={Path.Combine(Factory.Folder, "index-frankfurt.db")}")
+                .WithServices(services => services.ConfigureDbContext<DirectoryDbContext>(db => db.AddInterceptors(AuditWrites)));
         }
 
         public IndexDbContext Index() => Factory.Services.GetRequiredService<RegionCatalog>().OpenIndex(Regions.EuFrankfurt);
@@ -208,5 +232,21 @@ public sealed class TamperReportTests(TamperReportTests.App app) : IClassFixture
         public Task InitializeAsync() => Task.CompletedTask;
 
         public Task DisposeAsync() => Factory.DisposeAsync().AsTask();
+    }
+
+    public sealed class FailingAuditWrites : SaveChangesInterceptor
+    {
+        public Guid? FailFor { get; set; }
+
+        public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            if (FailFor is { } organizationId && eventData.Context!.ChangeTracker.Entries<AuditEntry>()
+                .Any(e => e.State == EntityState.Added && e.Entity.Action == AuditActions.TamperDetected && e.Entity.OrganizationId == organizationId))
+            {
+                throw new DbUpdateException("The directory is unavailable (test).");
+            }
+
+            return base.SavingChangesAsync(eventData, result, cancellationToken);
+        }
     }
 }
