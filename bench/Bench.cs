@@ -93,9 +93,11 @@ public static class Bench
             start.AddSeconds(4 * i), 4000,
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/segments/{i:D12}.m4s?sv=2021-08-06&se=2026-11-01T01%3A00%3A00Z&sr=b&sp=r&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D",
             RandomNumberGenerator.GetBytes(16),
+            SHA256.HashData(BitConverter.GetBytes(i)),
             $"https://keys.example/v1/keys/{i / 900:D32}?wrapped=" + new string('A', 370),
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/init/{i / 900:D4}.mp4?sig=x",
-            RandomNumberGenerator.GetBytes(16)))];
+            RandomNumberGenerator.GetBytes(16),
+            SHA256.HashData(BitConverter.GetBytes(-1 - (i / 900)))))];
     }
 
     static TimeSpan Median(Action action) => MedianAsync(() => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();

@@ -55,10 +55,11 @@ public static class ControlPlane
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<PlayerOriginOptions>>((cors, player) => cors.AddDefaultPolicy(policy =>
         {
-            // The web player's scripts read timelines and playlists from the browser; no other origin may.
+            // The web player's scripts read timelines and playlists from the browser, and report altered segments (a JSON
+            // POST); no other origin may.
             if (player.Value.Origin.Length > 0)
             {
-                policy.WithOrigins(player.Value.Origin.TrimEnd('/')).WithMethods("GET").WithHeaders("Authorization");
+                policy.WithOrigins(player.Value.Origin.TrimEnd('/')).WithMethods("GET", "POST").WithHeaders("Authorization", "Content-Type");
             }
         }));
         services.AddResponseCompression(compression =>
@@ -78,7 +79,7 @@ public static class ControlPlane
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
             .Validate(o => o.ReadUrlLifetime >= TimeSpan.FromMinutes(1) && o.ReadUrlLifetime <= TimeSpan.FromHours(12), "Playback:ReadUrlLifetime must be from 1 minute to 12 hours.")
             .ValidateOnStart();
-        services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>();
+        services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>().AddScoped<TamperReports>();
         services.AddRetention().AddDecommissioning();
         services.AddControlPlaneHealth();
         services.AddSingleton<OperationTable>();

@@ -10,7 +10,13 @@ public sealed class PlaylistTests
     static readonly byte[] Iv = [.. Enumerable.Range(0, 16).Select(i => (byte)i)];
 
     static PlaylistSegment Segment(double offsetSeconds, string key = "https://keys/k1", string init = "https://store/init1", int durationMs = 4000) =>
-        new(Start.AddSeconds(offsetSeconds), durationMs, $"https://store/seg-{offsetSeconds}", Iv, key, init, Iv);
+        new(Start.AddSeconds(offsetSeconds), durationMs, $"https://store/seg-{offsetSeconds}", Iv, Digest($"seg-{offsetSeconds}"), key, init, Iv, Digest(init));
+
+    /// <summary>A distinct SHA-256 per file, as the index holds them.</summary>
+    static byte[] Digest(string file) => System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(file));
+
+    static string DigestLine(string file) =>
+        "#EXT-X-CLOUDSTORE-SHA256:" + Convert.ToBase64String(Digest(file)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     static string[] Lines(string playlist) => playlist.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
@@ -50,6 +56,21 @@ public sealed class PlaylistTests
         Assert.Equal(3, lines.Count(l => l.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal)));
         Assert.Contains("#EXT-X-PLAYLIST-TYPE:EVENT", lines);
         Assert.DoesNotContain("#EXT-X-ENDLIST", lines);
+    }
+
+    [Fact]
+    public void Build_EachEncryptedFile_PrecededByItsIndexedSha256_InitBeforeMapAndMediaBeforeExtinf()
+    {
+        var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(4), Segment(8, init: "https://store/init2")], closed: true));
+
+        // hls.js keeps a tag it does not know on the fragment the next URI line (or EXT-X-MAP) makes, so each digest
+        // sits between that file's key tag and its URI: the init segment's right before EXT-X-MAP, a media segment's
+        // right before EXTINF.
+        var maps = lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal)).ToList();
+        Assert.Equal([DigestLine("https://store/init1"), DigestLine("https://store/init2")], maps.Select(m => lines[m.i - 1]));
+        var infs = lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith("#EXTINF:", StringComparison.Ordinal)).ToList();
+        Assert.Equal([DigestLine("seg-0"), DigestLine("seg-4"), DigestLine("seg-8")], infs.Select(m => lines[m.i - 1]));
+        Assert.All(lines.Where(l => l.StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal)), l => Assert.Equal(HlsPlaylist.DigestTag.Length + 43, l.Length));
     }
 
     [Fact]

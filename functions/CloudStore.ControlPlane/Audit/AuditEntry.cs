@@ -60,6 +60,12 @@ public static class AuditActions
     public const string SubscriptionChanged = "organization.subscription-changed";
     public const string CredentialsIssued = "credentials.issued";
     public const string PlaylistIssued = "recordings.playlist-issued";
+
+    /// <summary>
+    /// A player found a stored segment or init segment altered (its SHA-256 not the index's) and did not play it; written
+    /// at the file's first report only (outcome <c>failure:segment-altered|init-altered;seq=N;START/END</c>).
+    /// </summary>
+    public const string TamperDetected = "recordings.tamper-detected";
     public const string DeviceCreated = "device.created";
 
     /// <summary>A new enrolment code for a device that has not enrolled; the previous code stops working.</summary>

@@ -9,12 +9,18 @@ namespace CloudStore.ControlPlane.Data;
 
 /// <summary>
 /// Brings the directory and each regional index to the schema this build expects, with EF Core migrations (one
-/// history per database: see <see cref="SqliteDirectoryDbContext"/>). EF takes a database-wide lock while it migrates, so
-/// several instances starting at once apply each migration once. Applied by the <c>migrate</c> operations command,
-/// and at start where <see cref="DirectoryOptions.ApplyMigrationsOnStart"/> is set (the local stack).
+/// history per database: see <see cref="SqliteDirectoryDbContext"/>). Several instances starting at once apply each
+/// migration once: on SQLite EF's own lock serialises them; on PostgreSQL EF's lock did not hold past the first
+/// migration (four instances on an empty database each applied the second one), so each instance also holds a
+/// session advisory lock (<see cref="AdvisoryLockKey"/>) from reading the history until its migrations are applied.
+/// Applied by the <c>migrate</c> operations command, and at start where <see cref="DirectoryOptions.ApplyMigrationsOnStart"/>
+/// is set (the local stack).
 /// </summary>
 public static class DatabaseMigrations
 {
+    /// <summary>PostgreSQL's advisory lock key for migrating (locks are per database, so the directory and an index do not wait for each other).</summary>
+    public const long AdvisoryLockKey = 0x436C6F7564_5374; // "CloudSt"
+
     /// <summary>Migrates the directory; returns the migrations it applied.</summary>
     public static async Task<IReadOnlyList<string>> MigrateDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken)
     {
@@ -79,17 +85,15 @@ public static class DatabaseMigrations
     }
 
     /// <summary>
-    /// EF's own migration lock on PostgreSQL lasts one migration's transaction, and instances starting together were
-    /// seen applying the same second migration twice ("relation already exists"). A session-level advisory lock held
-    /// over the whole run makes them take turns: the later ones find nothing pending.
+    /// Under <see cref="AdvisoryLockKey"/>, a session lock on the context's own connection, which EF then migrates on:
+    /// instances take turns, the later ones find nothing pending; it ends with the session if the instance dies.
     /// </summary>
     static async Task<IReadOnlyList<string>> MigrateUnderPostgresLockAsync(DbContext db, CancellationToken cancellationToken)
     {
-        const long MigrationLock = 0x436C6F756453746F; // "CloudSto": one lock per database, whichever schema it holds
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLock})", cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
             try
             {
                 var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
@@ -98,7 +102,7 @@ public static class DatabaseMigrations
             }
             finally
             {
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLock})", CancellationToken.None);
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
             }
         }
         finally

@@ -5,33 +5,45 @@ namespace CloudStore.ControlPlane.Recordings;
 
 /// <summary>One encrypted media segment as the playlist lists it.</summary>
 /// <param name="Uri">A short-lived read-only URL to the ciphertext in the regional bucket.</param>
+/// <param name="Sha256">SHA-256 of the ciphertext as the camera indexed it, which the player checks before decrypting.</param>
 /// <param name="KeyUri">Where a player gets the segment's AES key: distinct for every data key.</param>
-/// <param name="InitUri">The encrypted init segment the media segment plays with, and its IV.</param>
+/// <param name="InitUri">The encrypted init segment the media segment plays with, its IV and its SHA-256.</param>
 public sealed record PlaylistSegment(
     DateTimeOffset StartTime,
     int DurationMs,
     string Uri,
     byte[] Iv,
+    byte[] Sha256,
     string KeyUri,
     string InitUri,
-    byte[] InitIv);
+    byte[] InitIv,
+    byte[] InitSha256);
 
 /// <summary>
 /// Builds an HLS media playlist (RFC 8216, version 7) for encrypted fMP4 segments: <c>EXT-X-MAP</c> for
 /// the init segment, <c>EXT-X-KEY METHOD=AES-128</c> with an explicit IV before every encrypted file
 /// (the init segment included), <c>EXT-X-PROGRAM-DATE-TIME</c> on every segment, and
 /// <c>EXT-X-DISCONTINUITY</c> wherever the recording has a gap. No I/O: rows in, text out.
+/// Each encrypted file's SHA-256 from the index precedes it (<see cref="DigestTag"/>, before <c>EXT-X-MAP</c> and
+/// before <c>EXTINF</c>), so the player can refuse a file changed in storage before it decrypts it; players that do
+/// not know the tag ignore it (RFC 8216, section 4.1).
 /// </summary>
 public static class HlsPlaylist
 {
     /// <summary>A jump between one segment's end and the next one's start larger than this is a gap.</summary>
     public static readonly TimeSpan GapTolerance = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// The tag carrying the SHA-256 of the next encrypted file (init or media segment), base64url without padding
+    /// (43 characters: 69 bytes a segment with the tag and newline, about 1.5 MB in a day's playlist of 21,600 segments).
+    /// </summary>
+    public const string DigestTag = "#EXT-X-CLOUDSTORE-SHA256:";
+
     /// <param name="segments">In time order.</param>
     /// <param name="closed">True for a range wholly in the past (VOD, with EXT-X-ENDLIST); false for a range reaching now (EVENT).</param>
     public static string Build(IReadOnlyList<PlaylistSegment> segments, bool closed)
     {
-        var text = new StringBuilder(256 + (segments.Count * 420));
+        var text = new StringBuilder(256 + (segments.Count * 490));
         var targetDuration = segments.Count == 0 ? 1 : (int)Math.Ceiling(segments.Max(s => s.DurationMs) / 1000.0);
         text.Append("#EXTM3U\n#EXT-X-VERSION:7\n")
             .Append(CultureInfo.InvariantCulture, $"#EXT-X-TARGETDURATION:{targetDuration}\n")
@@ -52,12 +64,14 @@ public static class HlsPlaylist
             {
                 // The key tag in force when EXT-X-MAP appears decrypts the init segment, so it carries the init segment's IV.
                 Key(text, segment.KeyUri, segment.InitIv);
+                Digest(text, segment.InitSha256);
                 text.Append("#EXT-X-MAP:URI=\"").Append(segment.InitUri).Append("\"\n");
             }
 
             Key(text, segment.KeyUri, segment.Iv);
-            text.Append("#EXT-X-PROGRAM-DATE-TIME:").Append(segment.StartTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append('\n')
-                .Append(CultureInfo.InvariantCulture, $"#EXTINF:{segment.DurationMs / 1000.0:0.000},\n")
+            text.Append("#EXT-X-PROGRAM-DATE-TIME:").Append(segment.StartTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append('\n');
+            Digest(text, segment.Sha256);
+            text.Append(CultureInfo.InvariantCulture, $"#EXTINF:{segment.DurationMs / 1000.0:0.000},\n")
                 .Append(segment.Uri).Append('\n');
             previous = segment;
         }
@@ -69,6 +83,11 @@ public static class HlsPlaylist
 
         return text.ToString();
     }
+
+    /// <summary>The digest as the tag writes it: base64url without padding.</summary>
+    public static string DigestText(byte[] sha256) => System.Buffers.Text.Base64Url.EncodeToString(sha256);
+
+    static void Digest(StringBuilder text, byte[] sha256) => text.Append(DigestTag).Append(DigestText(sha256)).Append('\n');
 
     static void Key(StringBuilder text, string uri, byte[] iv) =>
         text.Append("#EXT-X-KEY:METHOD=AES-128,URI=\"").Append(uri).Append("\",IV=0x").Append(Convert.ToHexString(iv)).Append('\n');

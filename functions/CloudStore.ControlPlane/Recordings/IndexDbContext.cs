@@ -89,6 +89,9 @@ public sealed class SegmentRow
     public int Height { get; set; }
 
     public DateTimeOffset IndexedAt { get; set; }
+
+    /// <summary>When a player first reported the stored object altered (its SHA-256 not <see cref="Sha256"/>); null: never. Audited once, then.</summary>
+    public DateTimeOffset? TamperReportedAt { get; set; }
 }
 
 /// <summary>One encrypted init segment (the fMP4 header the media segments after it play with).</summary>
@@ -109,6 +112,9 @@ public sealed class InitSegmentRow
     public required byte[] Iv { get; set; }
 
     public DateTimeOffset IndexedAt { get; set; }
+
+    /// <summary>When a player first reported the stored object altered (its SHA-256 not <see cref="Sha256"/>); null: never. Audited once, then.</summary>
+    public DateTimeOffset? TamperReportedAt { get; set; }
 }
 
 /// <summary>A data key's wrapped form, stored beside the media as <c>keys/{key id}.key</c>.</summary>

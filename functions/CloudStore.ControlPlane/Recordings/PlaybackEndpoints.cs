@@ -1,3 +1,4 @@
+using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
 using CloudStore.ControlPlane.Credentials;
@@ -21,7 +22,8 @@ public sealed class PlaybackOptions
 /// Step H: the timeline of a camera and HLS playlists of its recordings, for administrators and
 /// operators of the camera's organisation. Segment URIs are short-lived read-only URLs straight to the
 /// regional bucket (media never flows through our hosts); key URIs name the key server and carry the
-/// wrapped key, which only the key server can open.
+/// wrapped key, which only the key server can open. Each file's SHA-256 travels in the playlist, so the
+/// player can refuse a file changed in storage; it reports one to <c>tamper-reports</c> (<see cref="TamperReports"/>).
 /// </summary>
 public static class PlaybackEndpoints
 {
@@ -32,7 +34,10 @@ public static class PlaybackEndpoints
     {
         var playback = app.MapGroup("/api/cameras/{id:guid}").WithTags("Playback").RequireAuthorization(Policies.Recordings);
         playback.MapGet("/timeline", GetTimeline).WithName("GetTimeline").WithSummary("Recorded spans of a camera in a time range, with the gaps.");
-        playback.MapGet("/playlist.m3u8", GetPlaylist).WithName("GetPlaylist").WithSummary("An HLS playlist (RFC 8216) of a camera's recordings in a time range.");
+        playback.MapGet("/playlist.m3u8", GetPlaylist).WithName("GetPlaylist")
+            .WithSummary("An HLS playlist (RFC 8216) of a camera's recordings in a time range, with each encrypted file's SHA-256 from the index.");
+        playback.MapPost("/tamper-reports", ReportTamper).WithName("ReportTamper")
+            .WithSummary("Report a stored segment (or the init segment it plays with) whose SHA-256 is not the index's: marked and audited at its first report.");
         return app;
     }
 
@@ -94,5 +99,21 @@ public static class PlaybackEndpoints
         audit.Add(who.OrganizationId, who.Actor, AuditActions.PlaylistIssued, $"camera:{id}", $"success:{from:O}/{to:O};segments={segments.Count}");
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Text(HlsPlaylist.Build(segments, closed: to <= time.GetUtcNow()), "application/vnd.apple.mpegurl");
+    }
+
+    static async Task<Results<Ok<TamperReportResponse>, ValidationProblem, ProblemHttpResult>> ReportTamper(
+        Guid id, TamperReportRequest request, TamperReports reports, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var validation = TamperReports.Check(request, time.GetUtcNow());
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        return await reports.ReportAsync(id, request, cancellationToken) switch
+        {
+            ({ } report, _) => TypedResults.Ok(report),
+            (_, var missing) => Problems.NotFound(missing ?? "segment"),
+        };
     }
 }

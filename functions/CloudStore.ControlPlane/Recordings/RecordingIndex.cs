@@ -9,6 +9,10 @@ namespace CloudStore.ControlPlane.Recordings;
 /// <summary>Why an index batch was refused: the problem's status, title and detail.</summary>
 public sealed record IndexRefusal(int Status, string Title, string? Detail = null);
 
+/// <summary>A stored file reported altered: the media segment named (or whose init segment was altered), and when the file was first reported.</summary>
+/// <param name="FirstReport">True for the one report that marked the file; false for every later one.</param>
+public sealed record AlteredFile(long Sequence, DateTimeOffset Start, DateTimeOffset End, DateTimeOffset FirstReportedAt, bool FirstReport);
+
 /// <summary>
 /// The regional index of recordings, and the only code that reads or writes it: indexing what devices
 /// uploaded, timelines, the segments of a playlist, the last recording of each camera. Every query is
@@ -190,7 +194,8 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
 
     /// <summary>
     /// The playable segments of a camera overlapping a range, in time order, with read URLs valid for
-    /// <paramref name="urlLifetime"/> and key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key.
+    /// <paramref name="urlLifetime"/>, key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key, and the
+    /// SHA-256 of each segment and init segment as the camera indexed it.
     /// </summary>
     public async Task<IReadOnlyList<PlaylistSegment>> PlaylistSegmentsAsync(
         string region, Guid cameraId, DateTimeOffset from, DateTimeOffset to, TimeSpan urlLifetime, string keyServerUrl, CancellationToken cancellationToken)
@@ -200,13 +205,13 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         var rows = (await index.Segments.AsNoTracking()
                 .Where(s => s.CameraId == cameraId && s.StartTime > earliest && s.StartTime < to)
                 .OrderBy(s => s.StartTime)
-                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.KeyId, s.InitObjectName })
+                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.Sha256, s.KeyId, s.InitObjectName })
                 .ToListAsync(cancellationToken))
             .Where(s => s.StartTime.AddMilliseconds(s.DurationMs) > from)
             .ToList();
         var initNames = rows.Select(r => r.InitObjectName).Distinct().ToList();
         var inits = await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
-            .ToDictionaryAsync(i => i.ObjectName, i => i.Iv, StringComparer.Ordinal, cancellationToken);
+            .ToDictionaryAsync(i => i.ObjectName, i => (i.Iv, i.Sha256), StringComparer.Ordinal, cancellationToken);
         var keyIds = rows.Select(r => r.KeyId).Distinct().ToList();
         var keys = await index.WrappedKeys.AsNoTracking().Where(k => keyIds.Contains(k.KeyId)).ToDictionaryAsync(k => k.KeyId, k => k.Wrapped, cancellationToken);
 
@@ -216,9 +221,61 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         return [.. rows
             .Where(r => inits.ContainsKey(r.InitObjectName) && keys.ContainsKey(r.KeyId))
             .Select(r => new PlaylistSegment(
-                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv,
+                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256,
                 $"{keyServer}/v1/keys/{r.KeyId:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(keys[r.KeyId])}",
-                urls[r.InitObjectName], inits[r.InitObjectName]))];
+                urls[r.InitObjectName], inits[r.InitObjectName].Iv, inits[r.InitObjectName].Sha256))];
+    }
+
+    /// <summary>
+    /// Marks a camera's stored file reported altered: the media segment that starts at <paramref name="segmentStart"/>
+    /// (the earliest sequence, should two start at the same millisecond), or with <paramref name="init"/> the init
+    /// segment it plays with. A conditional update, so of any number of reports (parallel ones included) exactly one
+    /// finds the mark unset: <see cref="AlteredFile.FirstReport"/>.
+    /// </summary>
+    /// <returns>The segment and when the file was first reported; null when no segment of the camera starts then.</returns>
+    public async Task<AlteredFile?> MarkAlteredAsync(string region, Guid cameraId, DateTimeOffset segmentStart, bool init, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var segment = await index.Segments.AsNoTracking()
+            .Where(s => s.CameraId == cameraId && s.StartTime == segmentStart)
+            .OrderBy(s => s.Sequence)
+            .Select(s => new { s.Id, s.Sequence, s.StartTime, s.DurationMs, s.InitObjectName })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (segment is null)
+        {
+            return null;
+        }
+
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds()); // as stored, so every answer gives the same time
+        var marked = init
+            ? await index.InitSegments.Where(i => i.CameraId == cameraId && i.ObjectName == segment.InitObjectName && i.TamperReportedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(i => i.TamperReportedAt, now), cancellationToken)
+            : await index.Segments.Where(s => s.Id == segment.Id && s.TamperReportedAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.TamperReportedAt, now), cancellationToken);
+        var firstReportedAt = marked == 1
+            ? now
+            : init
+                ? await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && i.ObjectName == segment.InitObjectName).Select(i => i.TamperReportedAt).SingleOrDefaultAsync(cancellationToken)
+                : await index.Segments.AsNoTracking().Where(s => s.Id == segment.Id).Select(s => s.TamperReportedAt).SingleOrDefaultAsync(cancellationToken);
+
+        // Null here: the row went in between (the retention sweep), so there is nothing left to report.
+        return firstReportedAt is { } first
+            ? new AlteredFile(segment.Sequence, segment.StartTime, segment.StartTime.AddMilliseconds(segment.DurationMs), first, FirstReport: marked == 1)
+            : null;
+    }
+
+    /// <summary>Takes back a mark <see cref="MarkAlteredAsync"/> set (its audit entry could not be written), so the next report is the first again.</summary>
+    public async Task UnmarkAlteredAsync(string region, Guid cameraId, AlteredFile altered, bool init, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var at = altered.FirstReportedAt;
+        _ = init
+            ? await index.InitSegments
+                .Where(i => i.CameraId == cameraId && i.TamperReportedAt == at
+                    && index.Segments.Any(s => s.CameraId == cameraId && s.Sequence == altered.Sequence && s.InitObjectName == i.ObjectName))
+                .ExecuteUpdateAsync(set => set.SetProperty(i => i.TamperReportedAt, (DateTimeOffset?)null), cancellationToken)
+            : await index.Segments.Where(s => s.CameraId == cameraId && s.Sequence == altered.Sequence && s.TamperReportedAt == at)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.TamperReportedAt, (DateTimeOffset?)null), cancellationToken);
     }
 
     /// <summary>When each camera's last recording ended (one indexed look-up per camera); cameras with none are absent.</summary>

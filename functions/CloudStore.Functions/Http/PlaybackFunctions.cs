@@ -14,4 +14,8 @@ public sealed class PlaybackFunctions(OperationTable operations)
     [Function(nameof(GetPlaylist))]
     public IResult GetPlaylist([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "cameras/{id:guid}/playlist.m3u8")] HttpRequest request) =>
         operations.Result(nameof(GetPlaylist));
+
+    [Function(nameof(ReportTamper))]
+    public IResult ReportTamper([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cameras/{id:guid}/tamper-reports")] HttpRequest request) =>
+        operations.Result(nameof(ReportTamper));
 }

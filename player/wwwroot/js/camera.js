@@ -1,9 +1,12 @@
 // The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws
 // the timeline. hls.js fetches the playlist from the functions API and the segments straight from
 // storage; it asks the key server for each data key. Only those two APIs get a bearer token (the
-// loader hook below); storage URLs carry their own short-lived signature and never a token.
+// loader hook below); storage URLs carry their own short-lived signature and never a token. Every file from
+// storage is checked against its SHA-256 from the playlist before hls.js decrypts it (integrity.js); a file changed in
+// storage is not played: the page names its time range, playback goes on after it, and the API is told.
 import Hls, { NetworkErrorAction } from '/lib/hls/hls.mjs';
-import { SignedOut, getJson, token } from './tokens.js';
+import { alteredText, uncheckedText, verifyingLoader } from './integrity.js';
+import { SignedOut, getJson, postJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
 
 const root = document.getElementById('player');
@@ -15,6 +18,8 @@ const clock = document.getElementById('clock');
 const message = document.getElementById('message');
 const playButton = document.getElementById('play');
 const speed = document.getElementById('speed');
+const alteredBox = document.getElementById('altered');
+const alteredList = document.getElementById('altered-ranges');
 
 const minute = 60_000;
 const day = 24 * 60 * minute;
@@ -30,6 +35,9 @@ let started = false;
 let loadedFrom = null;
 let loadedTo = null;
 let freshLinksTried = false;
+/** Files refused, by part and segment start: each is named (and reported) once a page. */
+const refused = new Set();
+const isRefusal = (response) => response?.text === alteredText || response?.text === uncheckedText;
 
 function fail(text) {
   message.textContent = text;
@@ -48,6 +56,7 @@ function signIn() {
 const iso = (ms) => new Date(ms).toISOString();
 const timelineUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/timeline?from=${iso(from)}&to=${iso(to)}`;
 const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist.m3u8?from=${iso(from)}&to=${iso(to)}`;
+const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
 
 /** Adds the right token to playlist and key requests, and nothing to anything else (storage). */
 async function authorise(xhr, url, context) {
@@ -71,7 +80,9 @@ async function authorise(xhr, url, context) {
   }
 }
 
-const noRetryOnRefusal = (config, count, timeout, response, retry) => (response && refusals.includes(response.code) ? false : retry);
+// A file refused by its digest is "retried": onRefused has marked it a gap, so hls.js skips it and loads the next one.
+const noRetryOnRefusal = (config, count, timeout, response, retry) =>
+  (isRefusal(response) ? count < config.maxNumRetry : response && refusals.includes(response.code) ? false : retry);
 
 function newHls() {
   const defaults = Hls.DefaultConfig;
@@ -83,6 +94,9 @@ function newHls() {
     enableWorker: false,
     backBufferLength: 60,
     xhrSetup: authorise,
+    // Media and init segments reach hls.js only after their SHA-256 matched; never in pieces before that.
+    fLoader: verifyingLoader(defaults.loader, onRefused),
+    progressive: false,
     keyLoadPolicy: policy('keyLoadPolicy'),
     fragLoadPolicy: policy('fragLoadPolicy'),
     manifestLoadPolicy: policy('manifestLoadPolicy'),
@@ -114,6 +128,60 @@ function positionOf(time) {
 function dateAt(position) {
   const fragment = fragments().find((f) => position >= f.start - 0.05 && position < f.start + f.duration);
   return fragment ? fragment.programDateTime + Math.max(0, position - fragment.start) * 1000 : null;
+}
+
+/**
+ * A file from storage did not match its digest (`altered`), or had none to check: it is not played. Its fragments
+ * (for an init segment, every fragment of the loaded playlist that plays with it) become gaps that hls.js skips; the
+ * page names the time range and the timeline shows it; an altered file is reported to the API. Named and reported
+ * once a page, but marked every time: hls.js makes new fragments when it reloads a playlist.
+ */
+function onRefused(fragment, altered) {
+  const init = fragment.sn === 'initSegment';
+  const affected = init ? fragments().filter((f) => f.initSegment?.relurl === fragment.relurl) : [fragment];
+  if (affected.length === 0 || affected[0].programDateTime === null) {
+    return;
+  }
+  for (const f of affected) {
+    if (!f.gap) {
+      f.gap = true;
+      f.tagList.push(['GAP']);
+    }
+  }
+  if (init) {
+    // hls.js skips a media segment's gap by itself, but would fetch a refused init segment again for every fragment
+    // that plays with it, gaps included: once it has handled this failure, stop it and go on after them.
+    setTimeout(goOnAfterGaps);
+  }
+  const from = affected[0].programDateTime;
+  const last = affected.at(-1);
+  const to = last.programDateTime + last.duration * 1000;
+  const part = init ? 'init' : 'segment';
+  const key = `${part}:${from}`;
+  if (refused.has(key)) {
+    return;
+  }
+  refused.add(key);
+  const item = document.createElement('li');
+  item.dataset.from = iso(from);
+  item.dataset.to = iso(to);
+  item.dataset.part = part;
+  item.textContent = `${utc(from)} – ${utc(to, false)} UTC`
+    + (!altered ? ' (it could not be checked: the playlist gave no SHA-256 for it)' : init ? ' (the header these segments play with was changed)' : '');
+  alteredList.append(item);
+  alteredBox.hidden = false;
+  timeline.markAltered(from, to);
+  if (!altered) {
+    return;
+  }
+  postJson(tamperReportsUrl, { segmentStart: iso(from), part })
+    .then(() => { item.dataset.reported = 'true'; })
+    .catch((error) => {
+      item.dataset.reported = 'false';
+      if (error instanceof SignedOut) {
+        signIn();
+      }
+    });
 }
 
 async function play() {
@@ -168,7 +236,30 @@ function load(time) {
   hls.loadSource(playlistUrl(loadedFrom, loadedTo));
 }
 
+/** Stops loading, then loads again from the first fragment at or after the playing position that is not a gap. */
+function goOnAfterGaps() {
+  const now = video.currentTime;
+  const resume = fragments().find((f) => !f.gap && f.start + f.duration > now);
+  hls.stopLoad();
+  if (resume) {
+    hls.startLoad(Math.max(now, resume.start));
+    if (resume.start > now) {
+      video.currentTime = resume.start;
+    }
+    play();
+  } else if (loadedTo !== null) {
+    load(loadedTo);
+  }
+}
+
 function onError(data) {
+  if (isRefusal(data.response)) {
+    // Named on the page by onRefused, which marked its fragments as gaps.
+    if (data.fatal) {
+      goOnAfterGaps();
+    }
+    return;
+  }
   const status = data.response?.code ?? data.networkDetails?.status ?? 0;
   // hls.js marks a fragment error fatal only after its listeners ran; no retry planned means it will be.
   const givingUp = data.fatal || (data.errorAction !== undefined && data.errorAction.action !== NetworkErrorAction.RetryRequest);

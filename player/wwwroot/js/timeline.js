@@ -1,12 +1,12 @@
 // The timeline: recorded spans (green) and gaps (grey) of one camera over a day or an hour, with the
-// playing moment marked. Click to play from a moment; zoom and move the view with the buttons. All
-// times are UTC, as the cameras' burnt-in clocks are.
+// playing moment marked and ranges found altered in storage (amber: not played). Click to play from a
+// moment; zoom and move the view with the buttons. All times are UTC, as the cameras' burnt-in clocks are.
 
 const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
 const tickSteps = [minute, 5 * minute, 10 * minute, 15 * minute, 30 * minute, hour, 2 * hour, 3 * hour, 6 * hour, 12 * hour, day];
-const colours = { gap: '#dfe3ea', span: '#2e9e5b', cursor: '#d0342c', text: '#1d2330', tick: '#9aa3b2' };
+const colours = { gap: '#dfe3ea', span: '#2e9e5b', altered: '#e8a317', cursor: '#d0342c', text: '#1d2330', tick: '#9aa3b2' };
 
 export const utc = (ms, withDate = true) =>
   new Date(ms).toISOString().slice(withDate ? 0 : 11, 19).replace('T', ' ');
@@ -24,6 +24,7 @@ export class Timeline {
     this.load = load;
     this.seek = seek;
     this.spans = [];
+    this.altered = [];
     this.cursor = null;
     this.start = 0;
     this.end = 0;
@@ -89,6 +90,12 @@ export class Timeline {
     this.draw();
   }
 
+  /** Marks a range (ms) whose recording was found altered in storage. */
+  markAltered(start, end) {
+    this.altered.push({ start, end });
+    this.draw();
+  }
+
   /** The playing moment (ms), or null. Scrolls the view when playback runs off its end. */
   setCursor(time) {
     this.cursor = time;
@@ -122,6 +129,14 @@ export class Timeline {
       const right = Math.min(width, x(span.end));
       if (right > left) {
         g.fillRect(left, barTop, Math.max(1, right - left), barHeight);
+      }
+    }
+    g.fillStyle = colours.altered;
+    for (const span of this.altered) {
+      const left = Math.max(0, x(span.start));
+      const right = Math.min(width, x(span.end));
+      if (right > left) {
+        g.fillRect(left, barTop, Math.max(2 * ratio, right - left), barHeight);
       }
     }
 

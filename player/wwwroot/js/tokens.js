@@ -47,6 +47,20 @@ export async function getJson(url) {
   return response.json();
 }
 
+/** POST JSON to the functions API with the API token; the answer's JSON, or an Error with the problem's text. */
+export async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${await token('api')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    cache: 'no-store',
+  });
+  if (!response.ok) {
+    throw new Error(await problemText(response));
+  }
+  return response.json();
+}
+
 async function problemText(response) {
   try {
     const problem = await response.json();

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Recordings;
+using CloudStore.ControlPlane.Regional;
 using CloudStore.Device;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -64,6 +66,7 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         ["POST /api/credentials"] = AuditActions.CredentialsIssued,
         ["POST /api/segments"] = NotAudited("every recorded segment, thousands a day per camera; the grant to upload is audited, and the sweep audits deletions per camera"),
         ["GET /api/cameras/{id:guid}/playlist.m3u8"] = AuditActions.PlaylistIssued,
+        ["POST /api/cameras/{id:guid}/tamper-reports"] = AuditActions.TamperDetected,
     };
 
     readonly FunctionsFactory _factory;
@@ -215,6 +218,9 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
             () => admin.PostAsync($"/api/cameras/{createdCamera.Id}/holds/{hold.Id}/release", null));
         await StepAsync("GET /api/cameras/{id:guid}/playlist.m3u8", admin, adminActor, cameraTarget, "success:",
             () => admin.GetAsync($"/api/cameras/{createdCamera.Id}/playlist.m3u8?from={from:O}&to={from.AddHours(1):O}".Replace("+", "%2B", StringComparison.Ordinal)));
+        await IndexSegmentAsync(tenant.OrganizationId, createdCamera.Id, from);
+        await StepAsync("POST /api/cameras/{id:guid}/tamper-reports", admin, adminActor, cameraTarget, "failure:segment-altered;seq=0;2026-11-01T00:00:00.000Z/2026-11-01T00:00:04.000Z",
+            () => admin.PostAsJsonAsync($"/api/cameras/{createdCamera.Id}/tamper-reports", new TamperReportRequest(from, TamperReportRequest.Segment)));
         await StepAsync("DELETE /api/cameras/{id:guid}", admin, adminActor, cameraTarget, "success:recordings=keep",
             () => admin.DeleteAsync($"/api/cameras/{createdCamera.Id}?recordings=keep"));
         await StepAsync("POST /api/devices/{id:guid}/revoke", admin, adminActor, deviceTarget, "success", () => admin.PostAsync($"/api/devices/{device.DeviceId}/revoke", null));
@@ -313,6 +319,23 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         }
 
         _covered.Add(operation);
+    }
+
+    /// <summary>One 4-second segment in Frankfurt's index, as the camera's indexing leaves it (no storage is involved here).</summary>
+    async Task IndexSegmentAsync(Guid organizationId, Guid cameraId, DateTimeOffset start)
+    {
+        await using var index = _factory.Services.GetRequiredService<RegionCatalog>().OpenIndex(Regions.EuFrankfurt);
+        var keyId = Guid.NewGuid();
+        index.InitSegments.Add(new InitSegmentRow
+        {
+            CameraId = cameraId, OrganizationId = organizationId, ObjectName = "init/trail.mp4", Size = 900, Sha256 = new byte[32], KeyId = keyId, Iv = new byte[16], IndexedAt = start,
+        });
+        index.Segments.Add(new SegmentRow
+        {
+            OrganizationId = organizationId, CameraId = cameraId, Sequence = 0, StartTime = start, DurationMs = 4000, ObjectName = "segments/000000000000.m4s", Size = 100_000,
+            Sha256 = new byte[32], KeyId = keyId, Iv = new byte[16], InitObjectName = "init/trail.mp4", Codec = "avc1.64001f", Width = 1280, Height = 720, IndexedAt = start,
+        });
+        await index.SaveChangesAsync();
     }
 
     async Task SkipToLatestEntryAsync() =>

@@ -143,6 +143,45 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         Assert.Equal(before, await setup.CountAllAsync());
     }
 
+    /// <summary>
+    /// Tamper reports that name no file a player could have checked: a 400 problem, naming the field when the body binds
+    /// (a time or part that cannot be a segment's; the framework's binding errors name none), nothing marked or audited.
+    /// </summary>
+    [Theory]
+    [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"\"")]
+    [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"Segment\"")]
+    [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"media\"")]
+    [InlineData("segmentStart", "\"segmentStart\":\"2019-12-31T23:59:59Z\",\"part\":\"segment\"")]
+    [InlineData("segmentStart", "\"segmentStart\":\"2999-01-01T00:00:00Z\",\"part\":\"init\"")]
+    [InlineData("segmentStart", "\"segmentStart\":\"0001-01-01T00:00:00Z\",\"part\":\"segment\"")]
+    [InlineData(null, "\"segmentStart\":\"yesterday\",\"part\":\"segment\"")]
+    [InlineData(null, "\"segmentStart\":1764547200000,\"part\":\"segment\"")]
+    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\"")]
+    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":null")]
+    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"segment\",\"sequence\":7")]
+    public async Task TamperReport_ImplausibleClaim_ValidationProblem_NothingMarkedOrAudited(string? field, string members)
+    {
+        var before = await setup.CountAllAsync();
+        var audited = await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>();
+        using var client = setup.AdministratorClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/cameras/{setup.Camera.CameraId}/tamper-reports")
+        {
+            Content = new StringContent("{" + members + "}", Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await client.SendAsync(request);
+
+        await AssertProblemAsync(response, "POST tamper-reports", members);
+        Assert.Equal(400, (int)response.StatusCode);
+        if (field is not null)
+        {
+            Assert.Contains($"\"{field}\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, await setup.CountAllAsync());
+        Assert.Equal(audited, await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>());
+    }
+
     static async Task AssertProblemAsync(HttpResponseMessage response, string endpoint, string flaw)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -24,6 +24,7 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
     public const string PlayerOrigin = "https://player.cloudstore.test";
 
     readonly Dictionary<string, string?> _settings = [];
+    readonly List<Action<IServiceCollection>> _services = [];
 
     public FunctionsFactory()
     {
@@ -38,6 +39,13 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
     public FunctionsFactory With(string key, string? value)
     {
         _settings[key] = value;
+        return this;
+    }
+
+    /// <summary>Extra services or service configuration (before the first client is created).</summary>
+    public FunctionsFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
         return this;
     }
 
@@ -68,6 +76,10 @@ public sealed class FunctionsFactory : WebApplicationFactory<Program>
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton<IStartupFilter>(new ClientAddressFilter());
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
         });
     }
 

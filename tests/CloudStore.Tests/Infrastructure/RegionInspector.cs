@@ -67,7 +67,24 @@ public sealed class RegionInspector(LocalCloud cloud, string region)
         ? await File.ReadAllBytesAsync(Path.Combine(S3Folder(cameraId), objectName) + S3ObjectSuffix)
         : (await Container(cameraId).GetBlobClient(objectName).DownloadContentAsync()).Value.Content.ToArray();
 
-    /// <summary>Whether the region's storage holds anything of the camera.</summary>
+    /// <summary>
+    /// Changes one byte of a stored object in place, as someone with write access to the storage account or bucket
+    /// could (the same size, so nothing but its content tells): Azure through the account key, S3 in the server's files.
+    /// </summary>
+    public async Task FlipByteAsync(Guid cameraId, string objectName, int offset)
+    {
+        var bytes = await DownloadAsync(cameraId, objectName);
+        bytes[offset] ^= 0x01;
+        if (IsS3)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(S3Folder(cameraId), objectName) + S3ObjectSuffix, bytes);
+            return;
+        }
+
+        await Container(cameraId).GetBlobClient(objectName).UploadAsync(new BinaryData(bytes), overwrite: true);
+    }
+
+        /// <summary>Whether the region's storage holds anything of the camera.</summary>
     public async Task<bool> HasAnythingOfAsync(Guid cameraId) =>
         IsS3 ? Directory.Exists(S3Folder(cameraId)) : await Container(cameraId).ExistsAsync();
 

@@ -50,6 +50,33 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
     }
 
     [Fact]
+    public async Task Playlist_EachFilesDigest_IsTheSha256OfItsBytesAsStorageServesThem()
+    {
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        var (cameraId, from, to) = await RecordAsync(tenant);
+        var lines = (await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to))).Split('\n');
+        using var storage = stack.Client(stack.Cloud.FunctionsUrl);
+
+        // Each digest tag names the file right after it: the init segment of the next EXT-X-MAP, or the media segment
+        // after the next EXTINF. The player fetches exactly these URLs, and checks exactly these bytes.
+        var files = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var url = lines[i + 1].StartsWith("#EXT-X-MAP:URI=\"", StringComparison.Ordinal) ? lines[i + 1]["#EXT-X-MAP:URI=\"".Length..^1] : lines[i + 2];
+            var bytes = await storage.GetByteArrayAsync(new Uri(url));
+            Assert.Equal(lines[i][HlsPlaylist.DigestTag.Length..], System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.SHA256.HashData(bytes)));
+            files++;
+        }
+
+        Assert.Equal(video.Segments.Count + 1, files);
+    }
+
+    [Fact]
     public async Task Timeline_ShowsTheRecordedSpanAndTheGapsAroundIt()
     {
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
@@ -126,14 +153,15 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
     {
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         var segments = Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
-            start.AddSeconds(4 * i), 4000, $"https://store.test/cam/segments/{i:D12}.m4s?sig=x", new byte[16],
-            $"https://keys.test/v1/keys/{i / 900:D4}", $"https://store.test/cam/init/{i / 900:D4}.mp4?sig=x", new byte[16])).ToList();
+            start.AddSeconds(4 * i), 4000, $"https://store.test/cam/segments/{i:D12}.m4s?sig=x", new byte[16], new byte[32],
+            $"https://keys.test/v1/keys/{i / 900:D4}", $"https://store.test/cam/init/{i / 900:D4}.mp4?sig=x", new byte[16], new byte[32])).ToList();
 
         var text = HlsPlaylist.Build(segments, closed: true);
 
         Assert.Equal(21_600, Regex.Count(text, "#EXTINF:4.000,"));
         Assert.Equal(21_600, Regex.Count(text, "#EXT-X-PROGRAM-DATE-TIME:"));
         Assert.Equal(24, Regex.Count(text, "#EXT-X-MAP:"));
+        Assert.Equal(21_600 + 24, Regex.Count(text, HlsPlaylist.DigestTag));
         Assert.DoesNotContain("#EXT-X-DISCONTINUITY", text, StringComparison.Ordinal);
         Assert.EndsWith("#EXT-X-ENDLIST\n", text, StringComparison.Ordinal);
     }

@@ -194,26 +194,30 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
     }
 
     [Theory]
-    [InlineData("functions", "/api/cameras/00000000-0000-0000-0000-000000000001/playlist.m3u8")]
-    [InlineData("keyserver", "/v1/keys/00000000000000000000000000000001")]
-    public async Task Cors_OnlyThePlayersOriginMayCallFromABrowser(string host, string path)
+    [InlineData("functions", "GET", "/api/cameras/00000000-0000-0000-0000-000000000001/playlist.m3u8")]
+    [InlineData("functions", "POST", "/api/cameras/00000000-0000-0000-0000-000000000001/tamper-reports")]
+    [InlineData("keyserver", "GET", "/v1/keys/00000000000000000000000000000001")]
+    public async Task Cors_OnlyThePlayersOriginMayCallFromABrowser(string host, string method, string path)
     {
         using var client = stack.Client(Url(host));
         var player = stack.Cloud.PlayerUrl.GetLeftPart(UriPartial.Authority);
 
-        async Task<string?> AllowedAsync(string origin)
+        async Task<(string? Origin, string? Methods)> AllowedAsync(string origin)
         {
             using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
             preflight.Headers.Add("Origin", origin);
-            preflight.Headers.Add("Access-Control-Request-Method", "GET");
-            preflight.Headers.Add("Access-Control-Request-Headers", "authorization");
+            preflight.Headers.Add("Access-Control-Request-Method", method);
+            preflight.Headers.Add("Access-Control-Request-Headers", method == "POST" ? "authorization,content-type" : "authorization");
             using var response = await client.SendAsync(preflight);
-            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+            return (response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null,
+                response.Headers.TryGetValues("Access-Control-Allow-Methods", out var methods) ? string.Join(",", methods) : null);
         }
 
-        Assert.Equal(player, await AllowedAsync(player));
-        Assert.Null(await AllowedAsync("https://attacker.example"));
-        Assert.Null(await AllowedAsync("null"));
+        var allowed = await AllowedAsync(player);
+        Assert.Equal(player, allowed.Origin);
+        Assert.Contains(method, allowed.Methods ?? "", StringComparison.Ordinal);
+        Assert.Null((await AllowedAsync("https://attacker.example")).Origin);
+        Assert.Null((await AllowedAsync("null")).Origin);
     }
 
     [Fact]

@@ -51,6 +51,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresIndex
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("TamperReportedAt")
+                        .HasColumnType("bigint");
+
                     b.HasKey("CameraId", "ObjectName");
 
                     b.ToTable("InitSegments");
@@ -112,6 +115,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresIndex
                         .HasColumnType("bigint");
 
                     b.Property<long>("StartTime")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("TamperReportedAt")
                         .HasColumnType("bigint");
 
                     b.Property<int>("Width")

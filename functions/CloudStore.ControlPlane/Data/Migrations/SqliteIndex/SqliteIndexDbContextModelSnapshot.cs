@@ -46,6 +46,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteIndex
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("TamperReportedAt")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("CameraId", "ObjectName");
 
                     b.ToTable("InitSegments");
@@ -105,6 +108,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteIndex
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("StartTime")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("TamperReportedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Width")
