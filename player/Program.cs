@@ -63,6 +63,12 @@ app.UseStaticFiles(new StaticFileOptions
     RequestPath = "/lib/hls",
     ContentTypeProvider = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider { Mappings = { [".mjs"] = "text/javascript" } },
 });
+// zip.js, from npm likewise (password-protected exports), at /lib/zip/.
+app.UseStaticFiles(new StaticFileOptions
+{
+    FileProvider = new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "zipjs")),
+    RequestPath = "/lib/zip",
+});
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

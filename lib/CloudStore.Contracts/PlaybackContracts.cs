@@ -18,3 +18,9 @@ public sealed record TamperReportRequest(DateTimeOffset SegmentStart, string Par
 /// <param name="FirstReportedAt">When the altered file was first reported, by anyone: it is audited once, then.</param>
 /// <param name="AlreadyReported">True when an earlier report named the same file (nothing new was audited).</param>
 public sealed record TamperReportResponse(Guid CameraId, DateTimeOffset SegmentStart, DateTimeOffset SegmentEnd, string Part, DateTimeOffset FirstReportedAt, bool AlreadyReported);
+
+/// <summary>An export about to be made in the browser: the range of a camera's recordings it covers (UTC).</summary>
+public sealed record ExportRequest(DateTimeOffset From, DateTimeOffset To);
+
+/// <summary>The export, recorded in the audit log: who, camera, range and when.</summary>
+public sealed record ExportResponse(Guid CameraId, DateTimeOffset From, DateTimeOffset To, DateTimeOffset RecordedAt);

@@ -66,6 +66,9 @@ public static class AuditActions
     /// at the file's first report only (outcome <c>failure:segment-altered|init-altered;seq=N;START/END</c>).
     /// </summary>
     public const string TamperDetected = "recordings.tamper-detected";
+
+    /// <summary>A range of a camera's recordings exported as a file (decrypted in the person's browser).</summary>
+    public const string Exported = "recordings.exported";
     public const string DeviceCreated = "device.created";
 
     /// <summary>A new enrolment code for a device that has not enrolled; the previous code stops working.</summary>

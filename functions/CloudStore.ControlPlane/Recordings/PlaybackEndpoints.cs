@@ -1,3 +1,4 @@
+using System.Globalization;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.ControlPlane.Auth;
@@ -38,7 +39,31 @@ public static class PlaybackEndpoints
             .WithSummary("An HLS playlist (RFC 8216) of a camera's recordings in a time range, with each encrypted file's SHA-256 from the index.");
         playback.MapPost("/tamper-reports", ReportTamper).WithName("ReportTamper")
             .WithSummary("Report a stored segment (or the init segment it plays with) whose SHA-256 is not the index's: marked and audited at its first report.");
+        playback.MapPost("/exports", RecordExport).WithName("RecordExport")
+            .WithSummary("Record (audit) an export of a range of the camera's recordings, which the browser then makes from the playlist of that range.");
         return app;
+    }
+
+    static async Task<Results<Ok<ExportResponse>, ValidationProblem, ProblemHttpResult>> RecordExport(
+        Guid id, ExportRequest request, CallerContext caller, AuditLog audit, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var validation = CheckRange(request.From, request.To, MaxPlaylistRange);
+        if (validation.HasErrors)
+        {
+            return validation.Problem();
+        }
+
+        if (await caller.CameraAsync(id, cancellationToken) is null)
+        {
+            return Problems.NotFound("camera");
+        }
+
+        var now = time.GetUtcNow();
+        var who = caller.Caller;
+        audit.Add(who.OrganizationId, who.Actor, AuditActions.Exported, $"camera:{id}",
+            string.Create(CultureInfo.InvariantCulture, $"success:{request.From.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}/{request.To.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(new ExportResponse(id, request.From, request.To, now));
     }
 
     static Validation CheckRange(DateTimeOffset from, DateTimeOffset to, TimeSpan max)

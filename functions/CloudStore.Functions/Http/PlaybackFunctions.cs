@@ -18,4 +18,8 @@ public sealed class PlaybackFunctions(OperationTable operations)
     [Function(nameof(ReportTamper))]
     public IResult ReportTamper([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cameras/{id:guid}/tamper-reports")] HttpRequest request) =>
         operations.Result(nameof(ReportTamper));
+
+    [Function(nameof(RecordExport))]
+    public IResult RecordExport([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cameras/{id:guid}/exports")] HttpRequest request) =>
+        operations.Result(nameof(RecordExport));
 }

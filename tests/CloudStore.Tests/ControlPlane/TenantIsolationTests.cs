@@ -88,6 +88,8 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["GET /api/cameras/{id:guid}/playlist.m3u8"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/playlist.m3u8?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", NamesVictim: true),
         ["POST /api/cameras/{id:guid}/tamper-reports"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/tamper-reports",
             _ => new TamperReportRequest(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TamperReportRequest.Segment), NamesVictim: true),
+        ["POST /api/cameras/{id:guid}/exports"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/exports",
+            _ => new ExportRequest(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 1, 1, 0, 0, TimeSpan.Zero)), NamesVictim: true),
         ["PUT /api/organization/region"] = new(Attacker.Administrator, _ => "/api/organization/region", _ => new OrganizationRegionRequest(Regions.UsVirginia)),
         ["POST /api/credentials"] = new(Attacker.Device, _ => "/api/credentials", v => new CredentialsRequest(v.CameraId), NamesVictim: true),
         ["POST /api/segments"] = new(Attacker.Device, _ => "/api/segments", v => new SegmentBatch(v.CameraId, [], [VictimSegment()]), NamesVictim: true),
