@@ -11,7 +11,7 @@ public sealed class PlayerPageTests(BrowserFixture browser) : IClassFixture<Brow
     [Fact]
     public async Task Home_SignedOut_ShowsTheSignInPageOverHttpsWithItsStylesAndNoCspViolation()
     {
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
         var violations = new List<string>();
         page.Console += (_, message) =>
@@ -24,6 +24,7 @@ public sealed class PlayerPageTests(BrowserFixture browser) : IClassFixture<Brow
 
         var response = await page.GotoAsync(browser.Stack.Cloud.PlayerUrl.ToString());
         var heading = await page.TextContentAsync("h1");
+        await Screenshots.TakeAsync(page, "sign-in");
         var barColour = await page.EvalOnSelectorAsync<string>("header.bar", "e => getComputedStyle(e).backgroundColor");
 
         Assert.Equal(200, response!.Status);

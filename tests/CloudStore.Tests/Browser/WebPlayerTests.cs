@@ -33,7 +33,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     {
         using var tenant = await StackTenant.CreateAsync(Cloud, region);
         var (cameraId, first, second) = await RecordWithGapAsync(tenant);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
         var requests = new ConcurrentQueue<IRequest>();
         page.Request += (_, request) => requests.Enqueue(request);
@@ -45,6 +45,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         var row = page.Locator("table.cameras tr", new() { Has = page.Locator($"a[href='cameras/{cameraId}']") });
         Assert.Contains(Regions.Display(region), await row.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains(Utc(second.End)[..16], await row.InnerTextAsync(), StringComparison.Ordinal);
+        await Screenshots.TakeAsync(page, $"cameras-{region}");
         await row.Locator("a").ClickAsync();
         await PlayerPage.ExpectAsync(page, "#player[data-ready]");
 
@@ -60,6 +61,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         await Task.Delay(1000);
         Assert.True(await PlayerPage.CurrentTimeAsync(page) > before + 0.5, "currentTime advances");
         Assert.True(await PlayerPage.FrameContrastAsync(page) > 64, "the decoded frame shows the test picture, not a blank one");
+        await Screenshots.TakeAsync(page, $"camera-{region}");
 
         // Playback goes on over the gap into the second recording.
         await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start, "playing on after the gap", diagnostics, seconds: 30);
