@@ -51,7 +51,11 @@ public static class PlayerDatabase
         _ => new PostgresPlayerDbContext((DbContextOptions<PostgresPlayerDbContext>)new DbContextOptionsBuilder<PostgresPlayerDbContext>().Use(options.Provider, options.ConnectionString).Options),
     };
 
-    /// <summary>Applies pending migrations; returns them. Instances starting together take turns (SQLite's write lock, a PostgreSQL advisory lock).</summary>
+    /// <summary>
+    /// Applies pending migrations; returns those it found pending. Instances starting together take turns (EF's lock on
+    /// SQLite, an advisory lock on PostgreSQL), so each migration is applied once; on SQLite an instance that looked
+    /// while another was migrating may report migrations the other applied.
+    /// </summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(PlayerDatabaseOptions options, CancellationToken cancellationToken)
     {
         await using var db = Open(options);
