@@ -66,10 +66,11 @@ public sealed class ExternalSignIn(
         var claims = validated.ClaimsIdentity;
         var subject = claims.FindFirst("sub")?.Value;
         var role = ExternalRoles.Map(claims.FindAll(external.RoleClaim).Select(c => c.Value), external);
-        var target = $"ext:{external.Issuer}#{subject}";
+        // The audit log's target column holds 200 characters; an issuer and subject longer than that are named generically.
+        var target = $"ext:{external.Issuer}#{subject}" is { Length: <= 200 } named ? named : "external";
         if (subject is null || role is null)
         {
-            return await FailAsync(external.OrganizationId, client, target.Length > 200 ? "external" : target, role is null ? "no-mapped-role" : "no-subject", cancellationToken);
+            return await FailAsync(external.OrganizationId, client, target, role is null ? "no-mapped-role" : "no-subject", cancellationToken);
         }
 
         var user = await users.FindByLoginAsync(external.Issuer, subject);
