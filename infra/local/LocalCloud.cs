@@ -18,6 +18,12 @@ public sealed record LocalCloudOptions(
     /// PostgreSQL server of the stack's own (Debian's package) with a database for the directory and one per region.
     /// </summary>
     public string Database { get; init; } = "sqlite";
+
+    /// <summary>
+    /// More settings for the stack's PostgreSQL server (<c>name=value</c>), e.g. <c>shared_preload_libraries=pg_stat_statements</c>
+    /// for the bench, which reads what each statement costs.
+    /// </summary>
+    public IReadOnlyList<string> PostgresSettings { get; init; } = [];
 }
 
 /// <summary>
@@ -116,7 +122,7 @@ public sealed class LocalCloud : IAsyncDisposable
         if (Options.Database == "postgresql")
         {
             Postgres = await PostgresServer.StartAsync(Path.Combine(Options.StateFolder, "postgres"), Path.Combine(logs, "postgres.log"),
-                durable: Options.PersistentStorage, cancellationToken);
+                durable: Options.PersistentStorage, cancellationToken, Options.PostgresSettings);
             _parts.Add(Postgres);
             foreach (var database in Contracts.Regions.All.Select(IndexDatabaseName).Prepend("directory"))
             {
