@@ -54,7 +54,7 @@ public static class IndexIngestBench
                 PostgresSettings = StatementStatistics.ServerSettings,
             }, cancellationToken);
             var processes = ServerProcesses.Of(stack);
-            var statements = new StatementStatistics(stack.Postgres!);
+            await using var statements = new StatementStatistics(stack.Postgres!);
             await statements.EnableAsync(cancellationToken);
             var log = new CallLog();
             using var deviceApi = new HttpClient(new TimingHandler(log, TrustedHttp.CreateHandler(stack.Certificates.CaCertificate)))
