@@ -29,17 +29,20 @@ public sealed class BenchOrganization : IDisposable
     /// <summary>An administrator's access token lives 10 minutes; a new one is fetched with the refresh token well before.</summary>
     static readonly TimeSpan RefreshAfter = TimeSpan.FromMinutes(5);
 
+    /// <summary>The administrator's client; the token goes on each request (enrolments run in parallel while it is renewed).</summary>
     readonly HttpClient _administrator;
     readonly SemaphoreSlim _refreshing = new(1, 1);
+    string _accessToken;
     string _refreshToken;
     long _signedInAt;
     int _cameras;
 
-    BenchOrganization(Guid id, HttpClient administrator, string refreshToken)
+    BenchOrganization(Guid id, HttpClient administrator, TokenResponse tokens)
     {
         Id = id;
         _administrator = administrator;
-        _refreshToken = refreshToken;
+        _accessToken = tokens.AccessToken;
+        _refreshToken = tokens.RefreshToken!;
         _signedInAt = Stopwatch.GetTimestamp();
     }
 
@@ -72,14 +75,12 @@ public sealed class BenchOrganization : IDisposable
         try
         {
             // Everyone's first sign-in enrols an authenticator: the password, then a new secret and its first code.
-            var signIn = await PostAsync<SignInResponse>(administrator, "auth/sign-in", new SignInRequest(email, password), cancellationToken);
-            var setup = await PostAsync<AuthenticatorSetupResponse>(administrator, "auth/authenticator/setup", new ChallengeRequest(signIn.Challenge!), cancellationToken);
-            var signedIn = await PostAsync<SignInResponse>(administrator, "auth/authenticator/confirm",
-                new AuthenticatorConfirmRequest(signIn.Challenge, Totp.Code(setup.SharedKey, TimeProvider.System.GetUtcNow())), cancellationToken);
-            administrator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", signedIn.Tokens!.AccessToken);
-            using var chosen = await administrator.PutAsJsonAsync("organization/region", new OrganizationRegionRequest(region), cancellationToken);
-            await EnsureSuccessAsync(chosen, "organization/region", cancellationToken);
-            return new BenchOrganization(id, administrator, signedIn.Tokens.RefreshToken!);
+            var signIn = await SendAsync<SignInResponse>(administrator, HttpMethod.Post, "auth/sign-in", new SignInRequest(email, password), null, cancellationToken);
+            var setup = await SendAsync<AuthenticatorSetupResponse>(administrator, HttpMethod.Post, "auth/authenticator/setup", new ChallengeRequest(signIn.Challenge!), null, cancellationToken);
+            var signedIn = await SendAsync<SignInResponse>(administrator, HttpMethod.Post, "auth/authenticator/confirm",
+                new AuthenticatorConfirmRequest(signIn.Challenge, Totp.Code(setup.SharedKey, TimeProvider.System.GetUtcNow())), null, cancellationToken);
+            await SendAsync<OrganizationResponse>(administrator, HttpMethod.Put, "organization/region", new OrganizationRegionRequest(region), signedIn.Tokens!.AccessToken, cancellationToken);
+            return new BenchOrganization(id, administrator, signedIn.Tokens);
         }
         catch
         {
@@ -116,18 +117,16 @@ public sealed class BenchOrganization : IDisposable
     /// <param name="deviceApi">The devices' shared client of the functions API (base address <c>…/api/</c>).</param>
     public async Task<EnrolledCamera> AddCameraAsync(HttpClient deviceApi, CancellationToken cancellationToken)
     {
-        await RefreshIfDueAsync(cancellationToken);
         var serial = "BENCH" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
-        var created = await PostAsync<EnrolmentCodeResponse>(_administrator, "devices", new CreateDeviceRequest(serial, "AXIS M3086-V (simulated)"), cancellationToken);
+        var created = await AdministratorAsync<EnrolmentCodeResponse>(HttpMethod.Post, "devices", new CreateDeviceRequest(serial, "AXIS M3086-V (simulated)"), cancellationToken);
         var key = DeviceKey.Create();
         try
         {
             var client = new DeviceClient(deviceApi, key, TimeProvider.System);
             var identity = DeviceIdentity.From(await client.EnrolAsync(created.EnrolmentCode, serial, cancellationToken));
             await client.AccessTokenAsync(identity.DeviceId, identity.AssertionAudience, cancellationToken);
-            var camera = await PostAsync<CameraResponse>(_administrator, $"devices/{created.DeviceId}/cameras", new CreateCameraRequest("Bench " + serial, 1), cancellationToken);
-            using var enabled = await _administrator.PostAsync(new Uri($"cameras/{camera.Id}/enable", UriKind.Relative), null, cancellationToken);
-            await EnsureSuccessAsync(enabled, "cameras/{id}/enable", cancellationToken);
+            var camera = await AdministratorAsync<CameraResponse>(HttpMethod.Post, $"devices/{created.DeviceId}/cameras", new CreateCameraRequest("Bench " + serial, 1), cancellationToken);
+            await AdministratorAsync<CameraResponse>(HttpMethod.Post, $"cameras/{camera.Id}/enable", null, cancellationToken);
             return new EnrolledCamera(camera.Id, identity, key, client);
         }
         catch
@@ -150,8 +149,8 @@ public sealed class BenchOrganization : IDisposable
         {
             if (Stopwatch.GetElapsedTime(_signedInAt) >= RefreshAfter)
             {
-                var tokens = await PostAsync<TokenResponse>(_administrator, "auth/token", new RefreshRequest(_refreshToken, Audiences.Api), cancellationToken);
-                _administrator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+                var tokens = await SendAsync<TokenResponse>(_administrator, HttpMethod.Post, "auth/token", new RefreshRequest(_refreshToken, Audiences.Api), null, cancellationToken);
+                Volatile.Write(ref _accessToken, tokens.AccessToken);
                 _refreshToken = tokens.RefreshToken!;
                 Volatile.Write(ref _signedInAt, Stopwatch.GetTimestamp());
             }
@@ -162,20 +161,31 @@ public sealed class BenchOrganization : IDisposable
         }
     }
 
-    static async Task<T> PostAsync<T>(HttpClient client, string path, object body, CancellationToken cancellationToken)
+    /// <summary>A call as the administrator, with an access token renewed when due.</summary>
+    async Task<T> AdministratorAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        using var content = JsonContent.Create(body, body.GetType());
-        using var response = await client.PostAsync(new Uri(path, UriKind.Relative), content, cancellationToken);
-        await EnsureSuccessAsync(response, path, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
+        await RefreshIfDueAsync(cancellationToken);
+        return await SendAsync<T>(_administrator, method, path, body, Volatile.Read(ref _accessToken), cancellationToken);
     }
 
-    static async Task EnsureSuccessAsync(HttpResponseMessage response, string path, CancellationToken cancellationToken)
+    static async Task<T> SendAsync<T>(HttpClient client, HttpMethod method, string path, object? body, string? accessToken, CancellationToken cancellationToken)
     {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative))
+        {
+            Content = body is null ? null : JsonContent.Create(body, body.GetType()),
+        };
+        if (accessToken is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+
+        using var response = await client.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
         }
+
+        return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
     public void Dispose()
