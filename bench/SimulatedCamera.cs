@@ -32,8 +32,6 @@ public sealed class SimulatedCamera(EnrolledCamera camera, HttpClient storageHtt
 {
     public static readonly TimeSpan SegmentLength = TimeSpan.FromSeconds(4);
 
-    public Guid CameraId => camera.CameraId;
-
     /// <summary>
     /// A segment's plaintext size: 16 KiB rather than the ~2 MiB of 4 s at 4 Mbit/s. The control plane never reads an
     /// object (it checks sizes with HEAD), so the size changes only what the storage emulator and the loopback carry;
@@ -42,7 +40,7 @@ public sealed class SimulatedCamera(EnrolledCamera camera, HttpClient storageHtt
     public const int SegmentBytes = 16 * 1024;
 
     const int InitBytes = 800;
-    public static readonly byte[] SegmentPlaintext = RandomNumberGenerator.GetBytes(SegmentBytes);
+    static readonly byte[] SegmentPlaintext = RandomNumberGenerator.GetBytes(SegmentBytes);
     static readonly byte[] InitPlaintext = RandomNumberGenerator.GetBytes(InitBytes);
 
     readonly DataKeys _keys = new(camera.Identity.OrganizationId, camera.CameraId, time);
