@@ -17,14 +17,28 @@ public static class Bench
 {
     const int Runs = 7;
 
-    /// <param name="args"><c>keyserver</c>: only the key server under load (a minute or two), for work on it.</param>
+    /// <param name="args">
+    /// <c>keyserver</c>: only the key server under load (a minute or two), for work on it. <c>cameras [N,N,…]</c>: only
+    /// cameras per machine, at the default steps or those given. <c>ingest</c>: only index ingest through the API against
+    /// raw INSERTs.
+    /// </param>
     public static async Task<int> Main(string[] args)
     {
         Console.WriteLine($"CloudStore bench on {Environment.ProcessorCount} cores, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC");
-        if (args is ["keyserver"])
+        switch (args)
         {
-            await KeyServerBench.RunAsync();
-            return 0;
+            case ["keyserver"]:
+                await KeyServerBench.RunAsync();
+                return 0;
+            case ["cameras", .. var steps]:
+                await CamerasBench.RunAsync([.. steps.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(s => int.Parse(s, CultureInfo.InvariantCulture))]);
+                return 0;
+            case ["ingest"]:
+                await IndexIngestBench.RunAsync();
+                return 0;
+            case [_, ..]:
+                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest]");
+                return 2;
         }
 
         var segment = RandomNumberGenerator.GetBytes(2 * 1024 * 1024); // 4 s at 4 Mbit/s
@@ -71,6 +85,12 @@ public static class Bench
 
         Console.WriteLine("  (starting the local stack and Chromium for the player's figures)");
         await PlaybackBench.RunAsync();
+
+        Console.WriteLine("  (starting the local stack on PostgreSQL for index ingest)");
+        await IndexIngestBench.RunAsync();
+
+        Console.WriteLine("  (starting the local stack on PostgreSQL for cameras per machine)");
+        await CamerasBench.RunAsync([]);
         return 0;
     }
 

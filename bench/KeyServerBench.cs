@@ -224,16 +224,16 @@ public static class KeyServerBench
         }, cancellationToken)).ToArray();
 
         await Task.Delay(WarmUp, cancellationToken);
-        var cpu = ProcessCpu(serverProcess);
-        var generatorCpu = ProcessCpu(Environment.ProcessId);
+        var cpu = Machine.ProcessCpu(serverProcess);
+        var generatorCpu = Machine.ProcessCpu(Environment.ProcessId);
         var watch = Stopwatch.StartNew();
         MachineLoad(reset: true);
         Volatile.Write(ref recording, 1);
         await Task.Delay(Measure, cancellationToken);
         Volatile.Write(ref recording, 0);
         var elapsed = watch.Elapsed;
-        var serverCpu = ProcessCpu(serverProcess) - cpu;
-        generatorCpu = ProcessCpu(Environment.ProcessId) - generatorCpu;
+        var serverCpu = Machine.ProcessCpu(serverProcess) - cpu;
+        generatorCpu = Machine.ProcessCpu(Environment.ProcessId) - generatorCpu;
         Volatile.Write(ref stop, 1);
         await Task.WhenAll(loops);
         return Summarise([.. latencies.SelectMany(l => l)], errors.Sum(), elapsed, serverCpu, generatorCpu);
@@ -267,8 +267,8 @@ public static class KeyServerBench
 
             if (i == warmUpCount)
             {
-                cpu = ProcessCpu(serverProcess);
-                generatorCpu = ProcessCpu(Environment.ProcessId);
+                cpu = Machine.ProcessCpu(serverProcess);
+                generatorCpu = Machine.ProcessCpu(Environment.ProcessId);
                 measureStart = Stopwatch.GetTimestamp();
                 MachineLoad(reset: true);
             }
@@ -279,8 +279,8 @@ public static class KeyServerBench
         }
 
         var elapsed = Stopwatch.GetElapsedTime(measureStart);
-        var serverCpu = ProcessCpu(serverProcess) - cpu;
-        generatorCpu = ProcessCpu(Environment.ProcessId) - generatorCpu;
+        var serverCpu = Machine.ProcessCpu(serverProcess) - cpu;
+        generatorCpu = Machine.ProcessCpu(Environment.ProcessId) - generatorCpu;
         await Task.WhenAll(pending);
         var measured = Enumerable.Range(warmUpCount, total - warmUpCount).ToArray();
         var lateness = measured.Select(i => late[i]).Order().ToArray();
@@ -317,24 +317,12 @@ public static class KeyServerBench
         return new Run(latencies.Length, errors, elapsed, serverCpu, generatorCpu, Percentile(0.50), Percentile(0.99));
     }
 
-    /// <summary>User plus system CPU time of a process so far, from <c>/proc/PID/stat</c> (fields 14 and 15, clock ticks of 10 ms).</summary>
-    static TimeSpan ProcessCpu(int processId)
-    {
-        var stat = File.ReadAllText($"/proc/{processId}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromMilliseconds(ticks * 10);
-    }
-
     static (long Busy, long Total) _machineAtReset;
 
     /// <summary>How busy the whole machine was since the last reset (every process: other work on it makes figures noisy).</summary>
     static string MachineLoad(bool reset = false)
     {
-        var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        var idle = cpu[3] + cpu[4];
-        var total = cpu.Take(8).Sum();
-        var now = (Busy: total - idle, Total: total);
+        var now = Machine.Ticks();
         if (reset)
         {
             _machineAtReset = now;

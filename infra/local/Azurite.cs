@@ -29,6 +29,9 @@ public sealed class Azurite : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The emulator's process (node), for benchmarks that read its CPU time.</summary>
+    public int ProcessId => _process.Id;
+
     public IReadOnlyList<StorageAccount> Accounts { get; }
 
     public StorageAccount Account(string region) => Accounts.Single(a => a.Region == region);

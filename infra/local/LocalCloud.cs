@@ -24,6 +24,12 @@ public sealed record LocalCloudOptions(
 
     /// <summary>Settings of the players beyond the stack's own (tests that offer single sign-on, say).</summary>
     public IReadOnlyDictionary<string, string> ExtraPlayerSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// More settings for the stack's PostgreSQL server (<c>name=value</c>), e.g. <c>shared_preload_libraries=pg_stat_statements</c>
+    /// for the bench, which reads what each statement costs.
+    /// </summary>
+    public IReadOnlyList<string> PostgresSettings { get; init; } = [];
 }
 
 /// <summary>
@@ -122,7 +128,7 @@ public sealed class LocalCloud : IAsyncDisposable
         if (Options.Database == "postgresql")
         {
             Postgres = await PostgresServer.StartAsync(Path.Combine(Options.StateFolder, "postgres"), Path.Combine(logs, "postgres.log"),
-                durable: Options.PersistentStorage, cancellationToken);
+                durable: Options.PersistentStorage, cancellationToken, Options.PostgresSettings);
             _parts.Add(Postgres);
             foreach (var database in Contracts.Regions.All.Select(IndexDatabaseName).Prepend("directory").Append("player"))
             {

@@ -37,6 +37,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The postmaster's process; each connection is served by a child of it (benchmarks read their CPU time).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Where the cluster is (the folder asked for, or its stand-in under /var/tmp: see <see cref="ReachableFolderAsync"/>).</summary>
     public string Folder { get; }
 
@@ -56,7 +59,8 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <param name="folder">The cluster's folder (created with <c>initdb</c> on first use, kept afterwards).</param>
     /// <param name="durable">False for tests: no fsync (a crash may lose the cluster, which tests recreate anyway).</param>
-    public static async Task<PostgresServer> StartAsync(string folder, string logFile, bool durable, CancellationToken cancellationToken)
+    /// <param name="settings">More server settings (<c>name=value</c>, each passed as <c>-c</c>), e.g. a benchmark's <c>shared_preload_libraries</c>.</param>
+    public static async Task<PostgresServer> StartAsync(string folder, string logFile, bool durable, CancellationToken cancellationToken, IReadOnlyList<string>? settings = null)
     {
         var bin = FindBinaries();
         var runAs = Environment.UserName == "root" ? ServiceUser : null;
@@ -71,7 +75,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
         var port = ChildProcess.FreePort();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
-        var settings = new List<string>
+        var arguments = new List<string>
         {
             "-D", dataFolder,
             "-p", port.ToString(CultureInfo.InvariantCulture),
@@ -81,10 +85,11 @@ public sealed class PostgresServer : IAsyncDisposable
         };
         if (!durable)
         {
-            settings.AddRange(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+            arguments.AddRange(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
 
-        var process = Start(Path.Combine(bin, "postgres"), settings, runAs, logFile);
+        arguments.AddRange((settings ?? []).SelectMany(setting => new[] { "-c", setting }));
+        var process = Start(Path.Combine(bin, "postgres"), arguments, runAs, logFile);
         var server = new PostgresServer(process, bin, dataFolder, runAs, port, password, logFile);
         try
         {

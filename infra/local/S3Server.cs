@@ -22,6 +22,9 @@ public sealed class S3Server : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server's process (node), for benchmarks that read its CPU time.</summary>
+    public int ProcessId => _process.Id;
+
     public Uri Url => new(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{Port}"));
 
     public static string BucketName(string region) => "cs-" + region;

@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace CloudStore.ControlPlane.Data;
 
@@ -15,13 +17,32 @@ public static class DatabaseProvider
 
     public static bool IsKnown(string? provider) => provider is Sqlite or PostgreSql;
 
+    /// <summary>
+    /// PostgreSQL connections an instance keeps per database (the directory, each region's index) unless its connection
+    /// string sets <c>Maximum Pool Size</c>. Npgsql's default is 100: when requests pile up (a burst, or more load than the
+    /// instance serves), every pool grows towards it, each connection a server process that must authenticate, so an
+    /// instance alone could pass the server's <c>max_connections</c>, and requests then failed ("too many clients", measured
+    /// by <c>./cloudstore bench cameras</c>) while the extra processes slowed the server further. With fewer connections,
+    /// excess requests wait for one in the instance instead; the queries are short, so a few per core keep the server busy.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 20;
+
     /// <summary>Points <paramref name="builder"/> at the database; SQLite waits up to 30 s for another writer's lock.</summary>
     public static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString) => provider switch
     {
         Sqlite => builder.UseSqlite(connectionString),
-        PostgreSql => builder.UseNpgsql(connectionString),
+        PostgreSql => builder.UseNpgsql(WithPoolLimit(connectionString)),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}': {Choices}."),
     };
+
+    /// <summary>The connection string with <see cref="DefaultMaxPoolSize"/>, unless it sets a pool size of its own.</summary>
+    public static string WithPoolLimit(string connectionString)
+    {
+        var written = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return written.ContainsKey("Maximum Pool Size") || written.ContainsKey("MaxPoolSize")
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = DefaultMaxPoolSize }.ConnectionString;
+    }
 
     public static DbContextOptions<T> Options<T>(string provider, string connectionString) where T : DbContext =>
         (DbContextOptions<T>)new DbContextOptionsBuilder<T>().Use(provider, connectionString).Options;

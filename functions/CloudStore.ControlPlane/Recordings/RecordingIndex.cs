@@ -39,8 +39,11 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         var sequences = batch.Segments.Select(s => s.Sequence).ToList();
         var existing = await index.Segments.Where(s => s.CameraId == cameraId && sequences.Contains(s.Sequence)).ToDictionaryAsync(s => s.Sequence, cancellationToken);
         var initNames = batch.InitSegments.Select(i => i.ObjectName).ToList();
-        var existingInits = await index.InitSegments.Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
-            .ToDictionaryAsync(i => i.ObjectName, StringComparer.Ordinal, cancellationToken);
+        // Most batches (a camera keeping up) carry no init segment: nothing to look up then.
+        var existingInits = initNames.Count == 0
+            ? new Dictionary<string, InitSegmentRow>(StringComparer.Ordinal)
+            : await index.InitSegments.Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
+                .ToDictionaryAsync(i => i.ObjectName, StringComparer.Ordinal, cancellationToken);
 
         if (batch.Segments.FirstOrDefault(s => existing.TryGetValue(s.Sequence, out var row) && !Same(row, s)) is { } changed)
         {
