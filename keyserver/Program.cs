@@ -36,7 +36,8 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
 });
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service))
-    .AddPolicy(UnwrapEndpoints.RecordingsPolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator, Roles.Operator));
+    .AddPolicy(UnwrapEndpoints.PeoplePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.UserRoles));
+builder.Services.AddSingleton<LiveGrants>();
 // Made by the container so that it is disposed at shutdown, after the last request: queued audit rows are written first.
 builder.Services.AddSingleton(provider => new KeyAudit(options.AuditDatabase, provider.GetRequiredService<ILogger<KeyAudit>>()));
 builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>

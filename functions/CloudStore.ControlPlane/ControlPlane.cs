@@ -79,7 +79,7 @@ public static class ControlPlane
         services.AddOptions<PlaybackOptions>().BindConfiguration(PlaybackOptions.Section)
             .Validate(o => o.ReadUrlLifetime >= TimeSpan.FromMinutes(1) && o.ReadUrlLifetime <= TimeSpan.FromHours(12), "Playback:ReadUrlLifetime must be from 1 minute to 12 hours.")
             .ValidateOnStart();
-        services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>().AddScoped<TamperReports>();
+        services.AddScoped<CallerContext>().AddSingleton<RecordingIndex>().AddScoped<TamperReports>().AddLiveView();
         services.AddRetention().AddDecommissioning();
         services.AddControlPlaneHealth();
         services.AddSingleton<OperationTable>();
@@ -117,6 +117,7 @@ public static class ControlPlane
         app.MapCredentials();
         app.MapSegments();
         app.MapPlayback();
+        app.MapLiveView();
         app.MapRetention();
         app.MapDecommissioning();
         return app;

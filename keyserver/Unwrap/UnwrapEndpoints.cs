@@ -10,26 +10,29 @@ namespace CloudStore.KeyServer.Unwrap;
 
 /// <summary>
 /// Step I: a player sends a wrapped key (as the playlist carried it) with the user's token; the key
-/// server opens it with the organisation's private key and returns the 16-byte AES key, only to an
-/// administrator or operator of the organisation the binding record names. Every unwrap and refusal
-/// is audited.
+/// server opens it with the organisation's private key and returns the 16-byte AES key, only to a
+/// person of the organisation the binding record names: an administrator or operator for any key, a viewer
+/// (who may watch live only) for the one key a live grant from the live playlist names. Every unwrap and
+/// refusal is audited.
 /// </summary>
 public static class UnwrapEndpoints
 {
-    public const string RecordingsPolicy = "recordings";
+    /// <summary>People of an organisation: administrators, operators and viewers (viewers need a live grant besides).</summary>
+    public const string PeoplePolicy = "people";
 
     /// <summary>The rate-limit policy: a fixed number of unwraps per user per minute.</summary>
     public const string PerUserLimit = "unwraps-per-user";
 
     public static IEndpointRouteBuilder MapUnwrap(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/keys/{keyId}", Unwrap).RequireAuthorization(RecordingsPolicy).RequireRateLimiting(PerUserLimit);
+        app.MapGet("/v1/keys/{keyId}", Unwrap).RequireAuthorization(PeoplePolicy).RequireRateLimiting(PerUserLimit);
         app.MapGet("/v1/audit", Query).RequireAuthorization(policy => policy.RequireClaim(ClaimNames.Role, Roles.Administrator));
         return app;
     }
 
     static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Unwrap(
-        string keyId, string? wrapped, ClaimsPrincipal user, HttpContext context, IKeyStore keys, KeyAudit audit, TimeProvider time, CancellationToken cancellationToken)
+        string keyId, string? wrapped, string? grant, ClaimsPrincipal user, HttpContext context, IKeyStore keys, LiveGrants grants, KeyAudit audit, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var organization = user.FindFirstValue(ClaimNames.Organization) ?? "";
         var subject = user.FindFirstValue(ClaimNames.Subject) ?? "";
@@ -43,6 +46,22 @@ public static class UnwrapEndpoints
         if (!Guid.TryParseExact(keyId, "N", out var dataKeyId) || string.IsNullOrEmpty(wrapped) || wrapped.Length > 2048)
         {
             return await RefuseAsync(StatusCodes.Status400BadRequest, "malformed", "", "Not a wrapped key");
+        }
+
+        // A viewer watches live only: the grant must name this key and this viewer, checked before any private-key work.
+        LiveGrantClaims? live = null;
+        if (user.IsInRole(Roles.Viewer))
+        {
+            if (string.IsNullOrEmpty(grant))
+            {
+                return await RefuseAsync(StatusCodes.Status403Forbidden, "no-live-grant", "", "Viewers may open only the keys of live video");
+            }
+
+            live = await grants.ValidateAsync(grant, cancellationToken);
+            if (live is null || live.Subject != subject || live.Organization != organization || live.DataKeyId != dataKeyId)
+            {
+                return await RefuseAsync(StatusCodes.Status403Forbidden, "live-grant-refused", live?.CameraId.ToString() ?? "", "The live grant does not allow this key");
+            }
         }
 
         BindingRecord record;
@@ -71,6 +90,11 @@ public static class UnwrapEndpoints
             if (!Guid.TryParse(organization, out var callerOrganization) || callerOrganization != record.OrganizationId)
             {
                 return await RefuseAsync(StatusCodes.Status403Forbidden, "other-organization", camera, "Not your organisation's recording");
+            }
+
+            if (live is not null && live.CameraId != record.CameraId)
+            {
+                return await RefuseAsync(StatusCodes.Status403Forbidden, "live-grant-refused", camera, "The live grant does not allow this key");
             }
 
             await audit.WriteAsync(time.GetUtcNow(), organization, subject, source, camera, keyId, "success", cancellationToken);

@@ -9,7 +9,7 @@ public static class Roles
     /// <summary>Cameras, playback and export of recordings.</summary>
     public const string Operator = "operator";
 
-    /// <summary>Sees cameras and their status; no access to recordings.</summary>
+    /// <summary>Sees cameras and their status, and watches them live; no access to recordings.</summary>
     public const string Viewer = "viewer";
 
     /// <summary>Not a person: an enrolled camera or recorder.</summary>
@@ -39,4 +39,24 @@ public static class ClaimNames
     public const string Organization = "org";
     public const string Role = "role";
     public const string AuthenticationMethods = "amr";
+}
+
+/// <summary>
+/// Live grants: the key server opens a data key for a viewer (who may watch live only) when the key URI carries a
+/// grant, a short-lived JWT the functions sign with the access tokens' key, naming the viewer, the camera and the data
+/// key, issued only for keys of segments in the live window. Its own token type, so it is never taken for an access
+/// token, nor an access token for it.
+/// </summary>
+public static class LiveGrant
+{
+    public const string TokenType = "cloudstore-live-grant+jwt";
+
+    /// <summary>The key URI's query parameter that carries the grant.</summary>
+    public const string QueryParameter = "grant";
+
+    /// <summary>The camera whose live key the grant opens.</summary>
+    public const string Camera = "cam";
+
+    /// <summary>The data key id (32 hex digits) the grant opens.</summary>
+    public const string DataKey = "dk";
 }

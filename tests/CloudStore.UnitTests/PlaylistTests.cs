@@ -21,6 +21,26 @@ public sealed class PlaylistTests
     static string[] Lines(string playlist) => playlist.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
+    public void BuildLive_IsASlidingWindow_NumberedFromTheCamerasSequence_WithNoTypeAndNoEnd()
+    {
+        var lines = Lines(HlsPlaylist.BuildLive([Segment(0), Segment(4)], mediaSequence: 1234));
+
+        Assert.Contains("#EXT-X-MEDIA-SEQUENCE:1234", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("#EXT-X-PLAYLIST-TYPE", StringComparison.Ordinal));
+        Assert.DoesNotContain("#EXT-X-ENDLIST", lines);
+        Assert.Equal(2, lines.Count(l => l.StartsWith("#EXTINF", StringComparison.Ordinal)));
+        Assert.Equal("https://store/seg-4", lines[^1]);
+    }
+
+    [Fact]
+    public void BuildLive_NothingRecentlyRecorded_IsAnEmptyLivePlaylist()
+    {
+        var lines = Lines(HlsPlaylist.BuildLive([], mediaSequence: 0));
+
+        Assert.Equal(["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:1", "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-INDEPENDENT-SEGMENTS"], lines);
+    }
+
+    [Fact]
     public void Build_ContiguousSegments_OneKeyAndMapThenAKeyPerSegmentAndNoDiscontinuity()
     {
         var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(4), Segment(8)], closed: true));

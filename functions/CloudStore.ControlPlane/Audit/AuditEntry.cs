@@ -61,6 +61,9 @@ public static class AuditActions
     public const string CredentialsIssued = "credentials.issued";
     public const string PlaylistIssued = "recordings.playlist-issued";
 
+    /// <summary>A person watched a camera live: once per person and camera per <c>Live:AuditEvery</c>, not per playlist reload.</summary>
+    public const string LiveWatched = "recordings.live-watched";
+
     /// <summary>
     /// A player found a stored segment or init segment altered (its SHA-256 not the index's) and did not play it; written
     /// at the file's first report only (outcome <c>failure:segment-altered|init-altered;seq=N;START/END</c>).

@@ -41,15 +41,31 @@ public static class HlsPlaylist
 
     /// <param name="segments">In time order.</param>
     /// <param name="closed">True for a range wholly in the past (VOD, with EXT-X-ENDLIST); false for a range reaching now (EVENT).</param>
-    public static string Build(IReadOnlyList<PlaylistSegment> segments, bool closed)
+    public static string Build(IReadOnlyList<PlaylistSegment> segments, bool closed) =>
+        Build(segments, closed ? "VOD" : "EVENT", mediaSequence: 0, closed);
+
+    /// <summary>
+    /// A live playlist (no playlist type, no end): a sliding window of the newest segments, which a player reloads
+    /// every target duration (RFC 8216, section 6.2.2).
+    /// </summary>
+    /// <param name="segments">One unbroken run, in time order.</param>
+    /// <param name="mediaSequence">The first segment's sequence number; the others follow it one by one.</param>
+    public static string BuildLive(IReadOnlyList<PlaylistSegment> segments, long mediaSequence) =>
+        Build(segments, playlistType: null, mediaSequence, closed: false);
+
+    static string Build(IReadOnlyList<PlaylistSegment> segments, string? playlistType, long mediaSequence, bool closed)
     {
         var text = new StringBuilder(256 + (segments.Count * 490));
         var targetDuration = segments.Count == 0 ? 1 : (int)Math.Ceiling(segments.Max(s => s.DurationMs) / 1000.0);
         text.Append("#EXTM3U\n#EXT-X-VERSION:7\n")
             .Append(CultureInfo.InvariantCulture, $"#EXT-X-TARGETDURATION:{targetDuration}\n")
-            .Append("#EXT-X-MEDIA-SEQUENCE:0\n")
-            .Append(closed ? "#EXT-X-PLAYLIST-TYPE:VOD\n" : "#EXT-X-PLAYLIST-TYPE:EVENT\n")
-            .Append("#EXT-X-INDEPENDENT-SEGMENTS\n");
+            .Append(CultureInfo.InvariantCulture, $"#EXT-X-MEDIA-SEQUENCE:{mediaSequence}\n");
+        if (playlistType is not null)
+        {
+            text.Append("#EXT-X-PLAYLIST-TYPE:").Append(playlistType).Append('\n');
+        }
+
+        text.Append("#EXT-X-INDEPENDENT-SEGMENTS\n");
 
         PlaylistSegment? previous = null;
         foreach (var segment in segments)

@@ -205,13 +205,48 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
     {
         await using var index = regions.OpenIndex(region);
         var earliest = from.AddMilliseconds(-SegmentValidation.MaxDurationMs);
-        var rows = (await index.Segments.AsNoTracking()
-                .Where(s => s.CameraId == cameraId && s.StartTime > earliest && s.StartTime < to)
-                .OrderBy(s => s.StartTime)
-                .Select(s => new { s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.Sha256, s.KeyId, s.InitObjectName })
-                .ToListAsync(cancellationToken))
+        var rows = (await SegmentsStartingAsync(index, cameraId, earliest, to, cancellationToken))
             .Where(s => s.StartTime.AddMilliseconds(s.DurationMs) > from)
             .ToList();
+        return await ToPlaylistAsync(index, region, cameraId, rows, urlLifetime, keyServerUrl, grantFor: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The live playlist's segments: the camera's newest unbroken run (consecutive sequence numbers, no gap in time)
+    /// among those that started after <paramref name="since"/>, so the media sequence numbers are the camera's own and
+    /// the same segment has the same number at every reload. A camera that stopped recording before then has none.
+    /// </summary>
+    /// <param name="grantFor">For a viewer: the live grant each key URI carries, by data key; null for other roles.</param>
+    public async Task<(long FirstSequence, IReadOnlyList<PlaylistSegment> Segments)> LiveSegmentsAsync(
+        string region, Guid cameraId, DateTimeOffset since, TimeSpan urlLifetime, string keyServerUrl, Func<Guid, string>? grantFor, CancellationToken cancellationToken)
+    {
+        await using var index = regions.OpenIndex(region);
+        var rows = await SegmentsStartingAsync(index, cameraId, since, DateTimeOffset.MaxValue, cancellationToken);
+        var first = rows.Count;
+        while (first > 0 && (first == rows.Count || (rows[first - 1].Sequence == rows[first].Sequence - 1
+            && rows[first].StartTime - rows[first - 1].StartTime.AddMilliseconds(rows[first - 1].DurationMs) <= HlsPlaylist.GapTolerance)))
+        {
+            first--;
+        }
+
+        var run = rows.Skip(first).ToList();
+        return (run.Count > 0 ? run[0].Sequence : 0, await ToPlaylistAsync(index, region, cameraId, run, urlLifetime, keyServerUrl, grantFor, cancellationToken));
+    }
+
+    /// <summary>What a playlist needs of a segment row.</summary>
+    sealed record PlaylistRow(long Sequence, DateTimeOffset StartTime, int DurationMs, string ObjectName, byte[] Iv, byte[] Sha256, Guid KeyId, string InitObjectName);
+
+    static async Task<List<PlaylistRow>> SegmentsStartingAsync(IndexDbContext index, Guid cameraId, DateTimeOffset after, DateTimeOffset before, CancellationToken cancellationToken) =>
+        await index.Segments.AsNoTracking()
+            .Where(s => s.CameraId == cameraId && s.StartTime > after && s.StartTime < before)
+            .OrderBy(s => s.StartTime)
+            .Select(s => new PlaylistRow(s.Sequence, s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.Sha256, s.KeyId, s.InitObjectName))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>The rows as playlist entries: read URLs, init segments, and key URIs (with a grant each, for a viewer).</summary>
+    async Task<IReadOnlyList<PlaylistSegment>> ToPlaylistAsync(
+        IndexDbContext index, string region, Guid cameraId, IReadOnlyList<PlaylistRow> rows, TimeSpan urlLifetime, string keyServerUrl, Func<Guid, string>? grantFor, CancellationToken cancellationToken)
+    {
         var initNames = rows.Select(r => r.InitObjectName).Distinct().ToList();
         var inits = await index.InitSegments.AsNoTracking().Where(i => i.CameraId == cameraId && initNames.Contains(i.ObjectName))
             .ToDictionaryAsync(i => i.ObjectName, i => (i.Iv, i.Sha256), StringComparer.Ordinal, cancellationToken);
@@ -221,11 +256,13 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         var now = time.GetUtcNow();
         var urls = await regions.Storage(region).ReadUrlsAsync(cameraId, [.. rows.Select(r => r.ObjectName).Concat(initNames)], now, now + urlLifetime, cancellationToken);
         var keyServer = keyServerUrl.TrimEnd('/');
+        var keyUris = keys.ToDictionary(k => k.Key, k =>
+            $"{keyServer}/v1/keys/{k.Key:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(k.Value)}"
+            + (grantFor is null ? "" : $"&{LiveGrant.QueryParameter}={grantFor(k.Key)}"));
         return [.. rows
             .Where(r => inits.ContainsKey(r.InitObjectName) && keys.ContainsKey(r.KeyId))
             .Select(r => new PlaylistSegment(
-                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256,
-                $"{keyServer}/v1/keys/{r.KeyId:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(keys[r.KeyId])}",
+                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256, keyUris[r.KeyId],
                 urls[r.InitObjectName], inits[r.InitObjectName].Iv, inits[r.InitObjectName].Sha256))];
     }
 

@@ -15,6 +15,10 @@ public sealed class PlaybackFunctions(OperationTable operations)
     public IResult GetPlaylist([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "cameras/{id:guid}/playlist.m3u8")] HttpRequest request) =>
         operations.Result(nameof(GetPlaylist));
 
+    [Function(nameof(GetLivePlaylist))]
+    public IResult GetLivePlaylist([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "cameras/{id:guid}/live.m3u8")] HttpRequest request) =>
+        operations.Result(nameof(GetLivePlaylist));
+
     [Function(nameof(ReportTamper))]
     public IResult ReportTamper([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cameras/{id:guid}/tamper-reports")] HttpRequest request) =>
         operations.Result(nameof(ReportTamper));

@@ -1,5 +1,5 @@
 // The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws
-// the timeline. hls.js fetches the playlist from the functions API and the segments straight from
+// the timeline; or, in Live mode (a viewer's only mode), follows the newest recording about a segment behind the camera. hls.js fetches the playlist from the functions API and the segments straight from
 // storage; it asks the key server for each data key. Only those two APIs get a bearer token (the
 // loader hook below); storage URLs carry their own short-lived signature and never a token. Every file from
 // storage is checked against its SHA-256 from the playlist before hls.js decrypts it (integrity.js); a file changed in
@@ -10,6 +10,7 @@ import { SignedOut, getJson, postJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
 
 const root = document.getElementById('player');
+const liveOnly = root.dataset.liveOnly === 'true';
 const cameraId = root.dataset.camera;
 const apiOrigin = root.dataset.api;
 const keyServerOrigin = root.dataset.keyserver;
@@ -17,6 +18,8 @@ const video = document.getElementById('video');
 const clock = document.getElementById('clock');
 const message = document.getElementById('message');
 const playButton = document.getElementById('play');
+const liveButton = document.getElementById('live');
+const liveBadge = document.getElementById('live-badge');
 const speed = document.getElementById('speed');
 const alteredBox = document.getElementById('altered');
 const alteredList = document.getElementById('altered-ranges');
@@ -30,6 +33,8 @@ const refusals = [400, 401, 403, 404, 429];
 
 let hls = null;
 let ticket = 0;
+/** 'recordings' (a playlist around a chosen moment) or 'live' (the live playlist, reloaded every segment). */
+let mode = 'recordings';
 /** Whether the loaded playlist has started playing: before that, hls.js would override a seek with its start position. */
 let started = false;
 let loadedFrom = null;
@@ -56,6 +61,7 @@ function signIn() {
 const iso = (ms) => new Date(ms).toISOString();
 const timelineUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/timeline?from=${iso(from)}&to=${iso(to)}`;
 const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist.m3u8?from=${iso(from)}&to=${iso(to)}`;
+const liveUrl = `${apiOrigin}/api/cameras/${cameraId}/live.m3u8`;
 const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
 
 /** Adds the right token to playlist and key requests, and nothing to anything else (storage). */
@@ -84,7 +90,7 @@ async function authorise(xhr, url, context) {
 const noRetryOnRefusal = (config, count, timeout, response, retry) =>
   (isRefusal(response) ? count < config.maxNumRetry : response && refusals.includes(response.code) ? false : retry);
 
-function newHls() {
+function newHls(live = false) {
   const defaults = Hls.DefaultConfig;
   const policy = (name) => ({
     default: { ...defaults[name].default, errorRetry: { ...defaults[name].default.errorRetry, shouldRetry: noRetryOnRefusal } },
@@ -101,6 +107,8 @@ function newHls() {
     fragLoadPolicy: policy('fragLoadPolicy'),
     manifestLoadPolicy: policy('manifestLoadPolicy'),
     playlistLoadPolicy: policy('playlistLoadPolicy'),
+    // Live: start one segment behind the newest, and catch up if playback falls three behind.
+    ...(live ? { liveSyncDurationCount: 1, liveMaxLatencyDurationCount: 3 } : {}),
   });
 }
 
@@ -170,7 +178,7 @@ function onRefused(fragment, altered) {
     + (!altered ? ' (it could not be checked: the playlist gave no SHA-256 for it)' : init ? ' (the header these segments play with was changed)' : '');
   alteredList.append(item);
   alteredBox.hidden = false;
-  timeline.markAltered(from, to);
+  timeline?.markAltered(from, to);
   if (!altered) {
     return;
   }
@@ -195,7 +203,7 @@ async function play() {
 /** Plays from wall-clock `time`: a seek when the loaded playlist covers it, else a new playlist. */
 async function playAt(time) {
   clearMessage();
-  timeline.setCursor(time);
+  timeline?.setCursor(time);
   const position = started ? positionOf(time) : null;
   if (position !== null) {
     video.currentTime = position;
@@ -205,8 +213,17 @@ async function playAt(time) {
   load(time);
 }
 
+/** Shows which mode plays: the Live button pressed and the LIVE badge, or neither. */
+function setMode(next) {
+  mode = next;
+  root.dataset.mode = next;
+  liveButton.setAttribute('aria-pressed', String(next === 'live'));
+  liveBadge.hidden = next !== 'live';
+}
+
 function load(time) {
   const mine = ++ticket;
+  setMode('recordings');
   hls?.destroy();
   hls = newHls();
   freshLinksTried = false;
@@ -236,12 +253,77 @@ function load(time) {
   hls.loadSource(playlistUrl(loadedFrom, loadedTo));
 }
 
+/** Seconds to wait before asking again for a live playlist that had nothing, or failed. */
+const liveRetry = 4_000;
+
+/**
+ * Live mode: the live playlist lists the camera's newest unbroken run of the last minutes, and hls.js reloads it every
+ * segment, playing one segment behind the newest. When the camera starts a new run (it restarted after a gap), the
+ * playlist moves to it; hls.js cannot splice that in, so the page starts live again.
+ */
+function goLive() {
+  const mine = ++ticket;
+  setMode('live');
+  clearMessage();
+  hls?.destroy();
+  hls = newHls(true);
+  freshLinksTried = false;
+  started = false;
+  loadedFrom = null;
+  loadedTo = null;
+  let newest = null; // The newest fragment loaded so far: its sequence number and the end of its wall-clock time.
+  const again = () => setTimeout(() => mine === ticket && goLive(), liveRetry);
+  hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
+    if (mine !== ticket) {
+      return;
+    }
+    const list = data.details.fragments;
+    const next = list.find((f) => newest !== null && f.sn === newest.sn + 1);
+    const moved = newest !== null && list.length > 0
+      && (list[0].sn > newest.sn + 1 || (next && next.programDateTime - newest.end > 1_000));
+    const last = list.at(-1);
+    if (last) {
+      newest = { sn: last.sn, end: last.programDateTime + last.duration * 1000 };
+    }
+    if (moved) {
+      goLive();
+    } else if (!started && list.length > 0) {
+      clearMessage();
+      video.defaultPlaybackRate = video.playbackRate = 1;
+      hls.startLoad(-1);
+      playButton.disabled = false;
+      play();
+    }
+  });
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    if (mine !== ticket) {
+      return;
+    }
+    if (data.details === Hls.ErrorDetails.LEVEL_EMPTY_ERROR) {
+      fail('Nothing recorded in the last minutes: waiting for this camera.');
+      if (data.fatal) {
+        again();
+      }
+      return;
+    }
+    onError(data);
+    if (data.fatal && !refusals.includes(data.response?.code ?? data.networkDetails?.status ?? 0)) {
+      again();
+    }
+  });
+  hls.attachMedia(video);
+  hls.loadSource(liveUrl);
+}
+
 /** Stops loading, then loads again from the first fragment at or after the playing position that is not a gap. */
 function goOnAfterGaps() {
   const now = video.currentTime;
   const resume = fragments().find((f) => !f.gap && f.start + f.duration > now);
   hls.stopLoad();
-  if (resume) {
+  if (mode === 'live') {
+    hls.startLoad(-1);
+    play();
+  } else if (resume) {
     hls.startLoad(Math.max(now, resume.start));
     if (resume.start > now) {
       video.currentTime = resume.start;
@@ -294,7 +376,7 @@ function onError(data) {
         return;
       }
       const at = dateAt(video.currentTime);
-      if ((status === 403 || status === 404) && !freshLinksTried && at !== null) {
+      if (mode === 'recordings' && (status === 403 || status === 404) && !freshLinksTried && at !== null) {
         // Read links are short-lived: a page left open outlives them. Fresh ones, once (load() resets the flag).
         load(at);
         freshLinksTried = true;
@@ -310,7 +392,8 @@ function onError(data) {
   }
 }
 
-const timeline = new Timeline(
+/** The timeline of recordings: none on a live-only (viewer's) page. */
+const timeline = liveOnly ? null : new Timeline(
   document.getElementById('timeline'),
   document.getElementById('range'),
   (from, to) => getJson(timelineUrl(from.getTime(), to.getTime())),
@@ -322,7 +405,7 @@ video.addEventListener('timeupdate', () => {
     const local = new Date(playing).toLocaleTimeString([], { hour12: false });
     clock.textContent = `${utc(playing)} UTC · ${local} local`;
     root.dataset.playing = iso(playing);
-    timeline.setCursor(playing);
+    timeline?.setCursor(playing);
   }
 });
 video.addEventListener('playing', () => {
@@ -336,30 +419,12 @@ video.addEventListener('play', () => { playButton.textContent = 'Pause'; });
 video.addEventListener('pause', () => { playButton.textContent = 'Play'; });
 video.addEventListener('ended', () => {
   // The end of this playlist's window: go on with the next recording, if there is one.
-  if (loadedTo !== null) {
+  if (mode === 'recordings' && loadedTo !== null) {
     load(loadedTo);
   }
 });
 playButton.addEventListener('click', () => (video.paused ? play() : video.pause()));
-speed.addEventListener('change', () => {
-  video.defaultPlaybackRate = video.playbackRate = Number(speed.value);
-});
-document.getElementById('jump').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const time = Date.parse(`${document.getElementById('jump-at').value}Z`);
-  if (Number.isNaN(time)) {
-    fail('Enter a date and time.');
-    return;
-  }
-  timeline.showDay(time).catch(report);
-  playAt(time);
-});
-document.getElementById('view-day').addEventListener('click', () => timeline.showDay(timeline.cursor ?? Date.now()).catch(report));
-document.getElementById('view-hour').addEventListener('click', () => timeline.showHour(timeline.cursor ?? Date.now()).catch(report));
-document.getElementById('zoom-in').addEventListener('click', () => timeline.zoom(0.5).catch(report));
-document.getElementById('zoom-out').addEventListener('click', () => timeline.zoom(2).catch(report));
-document.getElementById('earlier').addEventListener('click', () => timeline.move(-1).catch(report));
-document.getElementById('later').addEventListener('click', () => timeline.move(1).catch(report));
+liveButton.addEventListener('click', () => goLive());
 
 function report(error) {
   if (error instanceof SignedOut) {
@@ -369,13 +434,53 @@ function report(error) {
   fail(error.message);
 }
 
-/** Starts at ?at= (ISO time) or at the last minute recorded; waits for a first recording if there is none. */
+if (timeline) {
+  speed.addEventListener('change', () => {
+    video.defaultPlaybackRate = video.playbackRate = Number(speed.value);
+  });
+  document.getElementById('jump').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const time = Date.parse(`${document.getElementById('jump-at').value}Z`);
+    if (Number.isNaN(time)) {
+      fail('Enter a date and time.');
+      return;
+    }
+    timeline.showDay(time).catch(report);
+    playAt(time);
+  });
+  document.getElementById('view-day').addEventListener('click', () => timeline.showDay(timeline.cursor ?? Date.now()).catch(report));
+  document.getElementById('view-hour').addEventListener('click', () => timeline.showHour(timeline.cursor ?? Date.now()).catch(report));
+  document.getElementById('zoom-in').addEventListener('click', () => timeline.zoom(0.5).catch(report));
+  document.getElementById('zoom-out').addEventListener('click', () => timeline.zoom(2).catch(report));
+  document.getElementById('earlier').addEventListener('click', () => timeline.move(-1).catch(report));
+  document.getElementById('later').addEventListener('click', () => timeline.move(1).catch(report));
+  setInterval(() => {
+    if (timeline.end > Date.now() - minute) {
+      timeline.refresh().catch(report);
+    }
+  }, 10_000);
+}
+
+/**
+ * Live on a viewer's page and with ?live; otherwise at ?at= (ISO time) or at the last minute recorded, waiting for a
+ * first recording if there is none.
+ */
 async function begin() {
   if (!Hls.isSupported()) {
     fail('This browser cannot play HLS video with Media Source Extensions.');
     return;
   }
-  const at = new URLSearchParams(location.search).get('at') ?? '';
+  const query = new URLSearchParams(location.search);
+  if (liveOnly || query.has('live')) {
+    if (timeline) {
+      await timeline.showDay(Date.now());
+    }
+    if (ticket === 0) {
+      goLive();
+    }
+    return;
+  }
+  const at = query.get('at') ?? '';
   const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
   if (!Number.isNaN(requested)) {
     await timeline.showDay(requested);
@@ -400,10 +505,5 @@ async function begin() {
   playAt(Math.max(Date.parse(last.start), Date.parse(last.end) - minute));
 }
 
-setInterval(() => {
-  if (timeline.end > Date.now() - minute) {
-    timeline.refresh().catch(report);
-  }
-}, 10_000);
 begin().catch(report);
 root.dataset.ready = 'true';

@@ -251,26 +251,6 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             }
             """, new[] { method, path, form });
 
-    [Fact]
-    public async Task Viewer_SeesTheCameraButIsToldPlayingNeedsAnotherRole()
-    {
-        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
-        using var camera = await tenant.AddCameraAsync();
-        var viewer = await tenant.AddUserAsync(Roles.Viewer);
-        using (var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate)) { BaseAddress = Cloud.FunctionsUrl })
-        {
-            await SignInFlow.SignInAsync(api, viewer, TimeProvider.System); // enrols the authenticator, as the phone would
-        }
-
-        await using var context = await browser.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{camera.CameraId}").ToString());
-        await PlayerPage.SignInAsync(page, viewer);
-
-        Assert.Contains("viewer", await page.InnerTextAsync("p.message"), StringComparison.Ordinal);
-        Assert.Equal(0, await page.Locator("video").CountAsync());
-    }
-
     static Task<int> TokenStatusAsync(IPage page) =>
         page.EvaluateAsync<int>("async () => (await fetch('/session/token?audience=cloudstore-keyserver')).status");
 

@@ -66,6 +66,7 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         ["POST /api/credentials"] = AuditActions.CredentialsIssued,
         ["POST /api/segments"] = NotAudited("every recorded segment, thousands a day per camera; the grant to upload is audited, and the sweep audits deletions per camera"),
         ["GET /api/cameras/{id:guid}/playlist.m3u8"] = AuditActions.PlaylistIssued,
+        ["GET /api/cameras/{id:guid}/live.m3u8"] = AuditActions.LiveWatched,
         ["POST /api/cameras/{id:guid}/tamper-reports"] = AuditActions.TamperDetected,
         ["POST /api/cameras/{id:guid}/exports"] = AuditActions.Exported,
     };
@@ -219,6 +220,8 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
             () => admin.PostAsync($"/api/cameras/{createdCamera.Id}/holds/{hold.Id}/release", null));
         await StepAsync("GET /api/cameras/{id:guid}/playlist.m3u8", admin, adminActor, cameraTarget, "success:",
             () => admin.GetAsync($"/api/cameras/{createdCamera.Id}/playlist.m3u8?from={from:O}&to={from.AddHours(1):O}".Replace("+", "%2B", StringComparison.Ordinal)));
+        await StepAsync("GET /api/cameras/{id:guid}/live.m3u8", admin, adminActor, cameraTarget, "success",
+            () => admin.GetAsync($"/api/cameras/{createdCamera.Id}/live.m3u8"));
         await StepAsync("POST /api/cameras/{id:guid}/exports", admin, adminActor, cameraTarget, "success:2026-11-01T00:00:00Z/2026-11-01T00:10:00Z",
             () => admin.PostAsJsonAsync($"/api/cameras/{createdCamera.Id}/exports", new ExportRequest(from, from.AddMinutes(10))));
         await IndexSegmentAsync(tenant.OrganizationId, createdCamera.Id, from);

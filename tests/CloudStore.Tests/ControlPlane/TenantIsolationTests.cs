@@ -86,6 +86,7 @@ public sealed class TenantIsolationTests(TenantIsolationTests.Tenants tenants) :
         ["GET /api/audit"] = new(Attacker.Administrator, v => $"/api/audit?actor=user:{v.AdministratorId}"),
         ["GET /api/cameras/{id:guid}/timeline"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/timeline?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z", NamesVictim: true),
         ["GET /api/cameras/{id:guid}/playlist.m3u8"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/playlist.m3u8?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", NamesVictim: true),
+        ["GET /api/cameras/{id:guid}/live.m3u8"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/live.m3u8", NamesVictim: true),
         ["POST /api/cameras/{id:guid}/tamper-reports"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/tamper-reports",
             _ => new TamperReportRequest(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TamperReportRequest.Segment), NamesVictim: true),
         ["POST /api/cameras/{id:guid}/exports"] = new(Attacker.Administrator, v => $"/api/cameras/{v.CameraId}/exports",
