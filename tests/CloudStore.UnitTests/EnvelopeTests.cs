@@ -23,6 +23,40 @@ public sealed class EnvelopeTests
         Assert.Equal(plaintext, aes.DecryptCbc(ciphertext, iv, PaddingMode.PKCS7));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(SegmentCipher.ChunkSize - 1)]
+    [InlineData(SegmentCipher.ChunkSize)]
+    [InlineData(SegmentCipher.ChunkSize + 17)]
+    [InlineData((2 * 1024 * 1024) + 3)]
+    public async Task SegmentCipher_Streamed_IsTheOneShotCiphertext_WithItsSha256(int length)
+    {
+        var key = SegmentCipher.NewKey();
+        var iv = SegmentCipher.NewIv();
+        var plaintext = RandomNumberGenerator.GetBytes(length);
+        using var output = new MemoryStream();
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        // A source that hands out a few bytes at a time, as a pipe or a network stream may.
+        var written = await SegmentCipher.EncryptAsync(new TrickleStream(plaintext), output, key, iv, digest, CancellationToken.None);
+
+        var expected = SegmentCipher.Encrypt(plaintext, key, iv);
+        Assert.Equal(expected.Length, written);
+        Assert.Equal(expected, output.ToArray());
+        Assert.Equal(SHA256.HashData(expected), digest.GetHashAndReset());
+    }
+
+    /// <summary>A read-only stream that returns at most 1,000 bytes a read.</summary>
+    sealed class TrickleStream(byte[] content) : MemoryStream(content, writable: false)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1000));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 1000)], cancellationToken);
+    }
+
     [Fact]
     public void WrappedKey_WrapParseUnwrap_RoundTrip()
     {
