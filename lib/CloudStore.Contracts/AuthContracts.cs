@@ -25,7 +25,8 @@ public sealed record SignInResponse(
     public const string AuthenticatorEnrolmentRequired = "authenticator_enrolment_required";
 }
 
-public sealed record TwoFactorRequest(string Challenge, string? Code, string? RecoveryCode);
+/// <summary>The second sign-in step: the challenge with either an authenticator <paramref name="Code"/> or a <paramref name="RecoveryCode"/> (the other may be omitted).</summary>
+public sealed record TwoFactorRequest(string Challenge, string? Code = null, string? RecoveryCode = null);
 
 public sealed record ChallengeRequest(string Challenge);
 
@@ -53,6 +54,6 @@ public sealed record TokenResponse(
 /// <summary>Exchange a refresh token for a new access token (for <paramref name="Audience"/>) and a new refresh token.</summary>
 public sealed record RefreshRequest(
     [property: JsonPropertyName("refresh_token")] string RefreshToken,
-    [property: JsonPropertyName("audience")] string? Audience);
+    [property: JsonPropertyName("audience")] string? Audience = null);
 
 public sealed record RevokeRequest([property: JsonPropertyName("refresh_token")] string RefreshToken);

@@ -1,7 +1,7 @@
 namespace CloudStore.Contracts;
 
 /// <param name="Days">Days the camera's recordings are kept (1–3,650); null: the organisation's default.</param>
-public sealed record CameraRetentionRequest(int? Days);
+public sealed record CameraRetentionRequest(int? Days = null);
 
 /// <param name="RetentionDays">The camera's own retention; null when it follows the organisation's default.</param>
 /// <param name="EffectiveRetentionDays">The retention the sweep applies to it.</param>

@@ -46,6 +46,49 @@ public sealed class SegmentValidationTests
         Assert.Equal(["segments[0]." + field], validation.Errors.Keys);
     }
 
+    /// <summary>
+    /// A value valid but for a trailing newline is refused ('$' in a pattern matches before a final "\n"; the sha256 and
+    /// iv passed the check, then failed to parse into a 500, and object names were accepted with it).
+    /// </summary>
+    [Theory]
+    [InlineData("segments[0].media.objectName")]
+    [InlineData("segments[0].media.sha256")]
+    [InlineData("segments[0].media.iv")]
+    [InlineData("segments[0].initObjectName")]
+    [InlineData("segments[0].codec")]
+    [InlineData("initSegments[0].objectName")]
+    [InlineData("initSegments[0].sha256")]
+    [InlineData("initSegments[0].iv")]
+    public void Check_TrailingNewline_Refused(string field)
+    {
+        var batch = Batch(s => field switch
+        {
+            "segments[0].media.objectName" => s with { Media = s.Media with { ObjectName = s.Media.ObjectName + "\n" } },
+            "segments[0].media.sha256" => s with { Media = s.Media with { Sha256 = Sha + "\n" } },
+            "segments[0].media.iv" => s with { Media = s.Media with { Iv = Iv + "\n" } },
+            "segments[0].initObjectName" => s with { InitObjectName = s.InitObjectName + "\n" },
+            "segments[0].codec" => s with { Codec = s.Codec + "\n" },
+            _ => s,
+        });
+        if (field.StartsWith("initSegments", StringComparison.Ordinal))
+        {
+            var init = batch.InitSegments[0];
+            batch = batch with
+            {
+                InitSegments = [field switch
+                {
+                    "initSegments[0].objectName" => init with { ObjectName = init.ObjectName + "\n" },
+                    "initSegments[0].sha256" => init with { Sha256 = Sha + "\n" },
+                    _ => init with { Iv = Iv + "\n" },
+                }],
+            };
+        }
+
+        var validation = SegmentValidation.Check(batch, Now);
+
+        Assert.Contains(field, validation.Errors.Keys);
+    }
+
     [Fact]
     public void Check_EmptyBatch_Refused()
     {
@@ -58,6 +101,9 @@ public sealed class SegmentValidationTests
     [InlineData("other/1.m4s", false)]
     [InlineData("segments/../keys/x", false)]
     [InlineData("", false)]
+    [InlineData("segments/1.m4s\n", false)]
+    [InlineData("keys/abc.bin\n", false)]
+    [InlineData("init/1.mp4\n", false)]
     public void IsCameraObjectName_OnlyUnderTheCameraFolders(string name, bool expected)
     {
         Assert.Equal(expected, SegmentValidation.IsCameraObjectName(name));

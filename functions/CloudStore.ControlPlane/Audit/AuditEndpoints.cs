@@ -32,12 +32,7 @@ public static class AuditEndpoints
         int? limit,
         CancellationToken cancellationToken)
     {
-        var validation = new Validation();
-        if (from > to)
-        {
-            validation.Add(nameof(from), "'from' must not be after 'to'.");
-        }
-
+        var validation = new Validation().TimeRange(nameof(from), from, nameof(to), to, maxLength: null);
         if (limit is < 1 or > MaxPageSize)
         {
             validation.Add(nameof(limit), $"From 1 to {MaxPageSize}.");

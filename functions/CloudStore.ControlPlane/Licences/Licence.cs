@@ -75,6 +75,6 @@ public static partial class LicenceRules
     public static string LapseReason(DateTimeOffset activatedAt) =>
         $"Not allocated within {AllocationWindow.TotalDays:0} days of activation (the window ended {WindowEnd(activatedAt):yyyy-MM-dd HH:mm} UTC).";
 
-    [GeneratedRegex("^CSL(-[0-9A-HJKMNP-TV-Z]{5}){4}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^CSL(-[0-9A-HJKMNP-TV-Z]{5}){4}\z", RegexOptions.CultureInvariant)]
     private static partial Regex PartnerKey();
 }

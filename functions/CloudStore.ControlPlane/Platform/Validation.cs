@@ -1,12 +1,18 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CloudStore.ControlPlane.Platform;
 
-/// <summary>Collects field errors at the edge; turns them into one validation problem (400).</summary>
+/// <summary>
+/// Collects field errors at the edge; turns them into one validation problem (400). Fields are named as the JSON
+/// names them (camelCase: <c>nameof(request.CaseReference)</c> is reported as <c>caseReference</c>).
+/// </summary>
 public sealed class Validation
 {
     readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+    string? _detail;
 
     public bool HasErrors => _errors.Count > 0;
 
@@ -15,6 +21,7 @@ public sealed class Validation
 
     public Validation Add(string field, string message)
     {
+        field = JsonNamingPolicy.CamelCase.ConvertName(field);
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
         return this;
     }
@@ -39,5 +46,38 @@ public sealed class Validation
         return this;
     }
 
-    public ValidationProblem Problem() => TypedResults.ValidationProblem(_errors);
+    /// <summary>
+    /// Requires a time range within <see cref="TimeBounds"/>, in order, and (with <paramref name="maxLength"/>) at most that
+    /// long; an end not given is not checked. Its errors carry a detail stating the whole rule.
+    /// </summary>
+    public Validation TimeRange(string fromField, DateTimeOffset? from, string toField, DateTimeOffset? to, TimeSpan? maxLength)
+    {
+        var refused = false;
+        foreach (var (field, time) in new[] { (fromField, from), (toField, to) })
+        {
+            if (time is { } value && !TimeBounds.Contains(value))
+            {
+                Add(field, $"From {TimeBounds.Allowed}.");
+                refused = true;
+            }
+        }
+
+        var order = maxLength is { } max
+            ? string.Create(CultureInfo.InvariantCulture, $"'{toField}' after '{fromField}', at most {max.TotalDays:0} days later")
+            : $"'{fromField}' not after '{toField}'";
+        if (from is { } start && to is { } end && (maxLength is { } longest ? end <= start || end - start > longest : start > end))
+        {
+            Add(toField, order + ".");
+            refused = true;
+        }
+
+        if (refused)
+        {
+            _detail = $"Times are accepted from {TimeBounds.Allowed}, with {order}.";
+        }
+
+        return this;
+    }
+
+    public ValidationProblem Problem() => TypedResults.ValidationProblem(_errors, _detail);
 }

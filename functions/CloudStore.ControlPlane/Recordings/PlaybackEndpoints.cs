@@ -47,7 +47,7 @@ public static class PlaybackEndpoints
     static async Task<Results<Ok<ExportResponse>, ValidationProblem, ProblemHttpResult>> RecordExport(
         Guid id, ExportRequest request, CallerContext caller, AuditLog audit, DirectoryDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var validation = CheckRange(request.From, request.To, MaxPlaylistRange);
+        var validation = new Validation().TimeRange("from", request.From, "to", request.To, MaxPlaylistRange);
         if (validation.HasErrors)
         {
             return validation.Problem();
@@ -66,21 +66,10 @@ public static class PlaybackEndpoints
         return TypedResults.Ok(new ExportResponse(id, request.From, request.To, now));
     }
 
-    static Validation CheckRange(DateTimeOffset from, DateTimeOffset to, TimeSpan max)
-    {
-        var validation = new Validation();
-        if (to <= from || to - from > max)
-        {
-            validation.Add("to", $"'to' must be after 'from', at most {max.TotalDays:0} days later.");
-        }
-
-        return validation;
-    }
-
     static async Task<Results<Ok<TimelineResponse>, ValidationProblem, ProblemHttpResult>> GetTimeline(
         Guid id, DateTimeOffset from, DateTimeOffset to, CallerContext caller, RecordingIndex recordings, Retention.LegalHolds holds, CancellationToken cancellationToken)
     {
-        var validation = CheckRange(from, to, MaxTimelineRange);
+        var validation = new Validation().TimeRange(nameof(from), from, nameof(to), to, MaxTimelineRange);
         if (validation.HasErrors)
         {
             return validation.Problem();
@@ -108,7 +97,7 @@ public static class PlaybackEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var validation = CheckRange(from, to, MaxPlaylistRange);
+        var validation = new Validation().TimeRange(nameof(from), from, nameof(to), to, MaxPlaylistRange);
         if (validation.HasErrors)
         {
             return validation.Problem();

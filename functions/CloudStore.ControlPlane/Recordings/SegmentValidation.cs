@@ -14,8 +14,6 @@ public static partial class SegmentValidation
     /// <summary>How far ahead of our clock a segment may claim to start (camera clocks drift).</summary>
     public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(5);
 
-    static readonly DateTimeOffset Earliest = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     public static Validation Check(SegmentBatch batch, DateTimeOffset now)
     {
         var validation = new Validation();
@@ -55,7 +53,7 @@ public static partial class SegmentValidation
                 validation.Add(field + ".durationMs", $"From 1 to {MaxDurationMs} ms.");
             }
 
-            if (segment.StartTime < Earliest || segment.StartTime > now + MaxClockAhead)
+            if (segment.StartTime < TimeBounds.Earliest || segment.StartTime > now + MaxClockAhead)
             {
                 validation.Add(field + ".startTime", "Not a plausible recording time (in the future, or before 2020).");
             }
@@ -144,15 +142,15 @@ public static partial class SegmentValidation
         name is not null && name.StartsWith(prefix, StringComparison.Ordinal) && !name.Contains("..", StringComparison.Ordinal)
         && ObjectNamePattern().IsMatch(name[prefix.Length..]);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\z")]
     private static partial Regex ObjectNamePattern();
 
-    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{64}\z")]
     private static partial Regex HexPattern64();
 
-    [GeneratedRegex("^[0-9a-fA-F]{32}$")]
+    [GeneratedRegex(@"^[0-9a-fA-F]{32}\z")]
     private static partial Regex HexPattern32();
 
-    [GeneratedRegex("^[A-Za-z0-9]{4}(\\.[A-Za-z0-9]{1,12}){0,3}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9]{4}(\.[A-Za-z0-9]{1,12}){0,3}\z")]
     private static partial Regex CodecPattern();
 }

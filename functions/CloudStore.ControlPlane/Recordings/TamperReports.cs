@@ -16,8 +16,6 @@ namespace CloudStore.ControlPlane.Recordings;
 /// </summary>
 public sealed class TamperReports(CallerContext caller, RecordingIndex recordings, AuditLog audit, DirectoryDbContext db)
 {
-    static readonly DateTimeOffset Earliest = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     public static Validation Check(TamperReportRequest request, DateTimeOffset now)
     {
         var validation = new Validation();
@@ -26,7 +24,7 @@ public sealed class TamperReports(CallerContext caller, RecordingIndex recording
             validation.Add("part", $"'{TamperReportRequest.Segment}' (the media segment) or '{TamperReportRequest.Init}' (the init segment it plays with).");
         }
 
-        if (request.SegmentStart < Earliest || request.SegmentStart > now + SegmentValidation.MaxClockAhead)
+        if (request.SegmentStart < TimeBounds.Earliest || request.SegmentStart > now + SegmentValidation.MaxClockAhead)
         {
             validation.Add("segmentStart", "Not a plausible recording time (in the future, or before 2020).");
         }

@@ -16,9 +16,6 @@ public sealed record CameraStateConflict(string Title, string Detail);
 /// </summary>
 public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, AuditLog audit, TimeProvider time)
 {
-    /// <summary>Recordings are accepted from 2020 on; a hold before that would hold nothing.</summary>
-    public static readonly DateTimeOffset Earliest = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     /// <summary>The longest range one hold covers (ten years, the longest retention).</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(RetentionRules.MaxDays);
 
@@ -30,17 +27,8 @@ public sealed class LegalHolds(DirectoryDbContext db, CallerContext caller, Audi
             validation.Add(nameof(request.CaseReference), "Printable characters only.");
         }
 
-        if (request.From < Earliest)
-        {
-            validation.Add(nameof(request.From), "From 2020-01-01 on: no recording is older.");
-        }
-
-        if (request.To <= request.From || request.To - request.From > MaxRange)
-        {
-            validation.Add(nameof(request.To), $"After 'from', at most {RetentionRules.MaxDays} days later.");
-        }
-
-        return validation;
+        // From 2020 on (TimeBounds), when recordings begin: a hold before that would hold nothing.
+        return validation.TimeRange("from", request.From, "to", request.To, MaxRange);
     }
 
     public static Validation CheckDays(string field, int? days)

@@ -315,7 +315,7 @@ public sealed class AuditTrailTests : IAsyncLifetime, IDisposable
         }
         else
         {
-            Assert.Matches("^[a-z]+:[0-9a-f-]{36}$", entry.Target);
+            Assert.Matches(@"^[a-z]+:[0-9a-f-]{36}\z", entry.Target);
         }
 
         Assert.StartsWith(outcome, entry.Outcome, StringComparison.Ordinal);

@@ -1,6 +1,8 @@
+using System.Net.Http.Json;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using CloudStore.Contracts;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
@@ -66,7 +68,116 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         using var response = await client.SendAsync(request);
 
         await AssertProblemAsync(response, endpoint, flaw);
+        await AssertNamesFieldAsync(response, target.RequestType!, endpoint, flaw);
         Assert.Equal(before, await setup.CountAllAsync());
+    }
+
+    /// <summary>
+    /// A body that fails binding names the field and the reason in the problem's <c>errors</c>, where the framework
+    /// answered a bare "400 Bad Request"; optional fields may be left out.
+    /// </summary>
+    [Theory]
+    [InlineData("POST /api/devices/{device}/cameras", "{\"name\":\"Door\"}", "channel", "Required.")]
+    [InlineData("POST /api/devices/{device}/cameras", "{\"name\":\"Door\",\"channel\":\"one\"}", "channel", "Expected a whole number")]
+    [InlineData("POST /api/devices/{device}/cameras", "{\"name\":null,\"channel\":1}", "name", "Expected a string.")]
+    [InlineData("POST /api/devices/{device}/cameras", "{\"name\":\"Door\",\"channel\":1,\"isAdmin\":true}", "isAdmin", "Not a field of this request.")]
+    [InlineData("POST /api/devices/{device}/cameras", "{}", "name", "Required.")]
+    [InlineData("POST /api/devices/{device}/cameras", "{\"name\":", "name", "Not valid JSON")]
+    [InlineData("POST /api/devices/{device}/cameras", "[1]", "body", "Expected an object.")]
+    [InlineData("POST /api/devices/{device}/cameras", "", "body", "A JSON object is required.")]
+    [InlineData("POST /api/cameras/{camera}/exports", "{\"from\":\"yesterday\",\"to\":\"2026-11-01T00:00:00Z\"}", "from", "Expected a date and time")]
+    [InlineData("POST /api/cameras/{camera}/holds", "{\"from\":\"2026-11-01T00:00:00Z\",\"to\":\"2026-11-02T00:00:00Z\"}", "caseReference", "Required.")]
+    [InlineData("POST /api/auth/two-factor", "{\"code\":\"123456\"}", "challenge", "Required.")]
+    [InlineData("POST /api/segments", "{\"cameraId\":\"00000000-0000-0000-0000-000000000001\",\"initSegments\":[],\"segments\":[{\"sequence\":1}]}", "segments[0].startTime", "Required.")]
+    [InlineData("POST /api/segments", "{\"cameraId\":\"00000000-0000-0000-0000-000000000001\",\"initSegments\":[{\"objectName\":7}],\"segments\":[]}", "initSegments[0].objectName", "Expected a string.")]
+    [InlineData("GET /api/audit?limit=many", null, "limit", "Expected a whole number")]
+    [InlineData("GET /api/cameras/{camera}/timeline?from=2026-11-01T00:00:00Z", null, "to", "Required.")]
+    [InlineData("GET /api/cameras/{camera}/playlist.m3u8?from=2026-11-01T00:00:00Z&to=tomorrow", null, "to", "Expected a date and time")]
+    public async Task Body_NotBindable_ValidationProblemNamingFieldAndReason(string request, string? body, string field, string reason)
+    {
+        var before = await setup.CountAllAsync();
+        using var response = await SendAsync(request, body);
+
+        await AssertProblemAsync(response, request, body ?? "");
+        Assert.Equal(400, (int)response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var messages = problem.RootElement.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out var named) ? named.EnumerateArray().Select(m => m.GetString()!).ToList() : [];
+        Assert.True(messages.Any(m => m.StartsWith(reason, StringComparison.Ordinal)), $"{request} {body}: {problem.RootElement}");
+        Assert.Equal(before, await setup.CountAllAsync());
+    }
+
+    /// <summary>Fields that are semantically optional may be left out: the request binds and is judged on what it says.</summary>
+    [Theory]
+    [InlineData("POST /api/auth/two-factor", "{\"challenge\":\"not-a-challenge\",\"code\":\"123456\"}", 401)]
+    [InlineData("POST /api/auth/two-factor", "{\"challenge\":\"not-a-challenge\",\"recoveryCode\":\"ABCDE-12345\"}", 401)]
+    [InlineData("POST /api/auth/token", "{\"refresh_token\":\"not-a-refresh-token\"}", 401)]
+    [InlineData("PUT /api/cameras/{camera}/retention", "{}", 200)]
+    public async Task Body_OptionalFieldsOmitted_Binds(string request, string body, int status)
+    {
+        using var response = await SendAsync(request, body);
+
+        Assert.True(status == (int)response.StatusCode, $"{request} {body}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>
+    /// Times outside what the API accepts, or a range backwards: a 400 problem stating the allowed times in its detail,
+    /// never a 500 (0001-01-01 overflowed the playlist's date arithmetic).
+    /// </summary>
+    [Theory]
+    [InlineData("timeline", "0001-01-01T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("timeline", "2026-11-01T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("timeline", "9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("timeline", "2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("playlist", "0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z")]
+    [InlineData("playlist", "0001-01-01T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("playlist", "9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("playlist", "2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("exports", "0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z")]
+    [InlineData("exports", "9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("exports", "2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("audit", "0001-01-01T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("audit", "2026-11-01T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("audit", "2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z")]
+    [InlineData("holds", "0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z")]
+    [InlineData("holds", "9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("holds", "2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z")]
+    public async Task TimeRange_OutsideTheAllowedTimesOrBackwards_ValidationProblemStatingThem(string endpoint, string from, string to)
+    {
+        var before = await setup.CountAllAsync();
+        var audited = await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>();
+        var range = $"\"from\":\"{from}\",\"to\":\"{to}\"";
+        var query = $"?from={Uri.EscapeDataString(from)}&to={Uri.EscapeDataString(to)}";
+        using var response = endpoint switch
+        {
+            "timeline" => await SendAsync("GET /api/cameras/{camera}/timeline" + query, null),
+            "playlist" => await SendAsync("GET /api/cameras/{camera}/playlist.m3u8" + query, null),
+            "exports" => await SendAsync("POST /api/cameras/{camera}/exports", "{" + range + "}"),
+            "audit" => await SendAsync("GET /api/audit" + query, null),
+            _ => await SendAsync("POST /api/cameras/{camera}/holds", "{" + range + ",\"caseReference\":\"CASE-1\"}"),
+        };
+
+        await AssertProblemAsync(response, endpoint, $"{from}/{to}");
+        Assert.Equal(400, (int)response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("2020-01-01T00:00:00Z to 2100-01-01T00:00:00Z", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(from.StartsWith("0001", StringComparison.Ordinal) ? "from" : "to", out _), problem.RootElement.ToString());
+        Assert.Equal(before, await setup.CountAllAsync());
+        Assert.Equal(audited, await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>());
+    }
+
+    /// <summary>Sends "METHOD path" with {device} and {camera} of the fixture, as the caller the endpoint is meant for.</summary>
+    async Task<HttpResponseMessage> SendAsync(string request, string? body)
+    {
+        var (method, path) = (request[..request.IndexOf(' ', StringComparison.Ordinal)], request[(request.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+        path = path.Replace("{device}", setup.Camera.DeviceId.ToString(), StringComparison.Ordinal).Replace("{camera}", setup.Camera.CameraId.ToString(), StringComparison.Ordinal);
+        using var client = path.StartsWith("/api/segments", StringComparison.Ordinal) ? setup.DeviceClient() : path.StartsWith("/api/auth/", StringComparison.Ordinal) ? setup.Factory.NewClient() : setup.AdministratorClient();
+        using var message = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            message.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        return await client.SendAsync(message);
     }
 
     [Theory]
@@ -144,8 +255,8 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
     }
 
     /// <summary>
-    /// Tamper reports that name no file a player could have checked: a 400 problem, naming the field when the body binds
-    /// (a time or part that cannot be a segment's; the framework's binding errors name none), nothing marked or audited.
+    /// Tamper reports that name no file a player could have checked: a 400 problem naming the field (a time or part that
+    /// cannot be a segment's, or a body that does not bind), nothing marked or audited.
     /// </summary>
     [Theory]
     [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"\"")]
@@ -154,12 +265,12 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
     [InlineData("segmentStart", "\"segmentStart\":\"2019-12-31T23:59:59Z\",\"part\":\"segment\"")]
     [InlineData("segmentStart", "\"segmentStart\":\"2999-01-01T00:00:00Z\",\"part\":\"init\"")]
     [InlineData("segmentStart", "\"segmentStart\":\"0001-01-01T00:00:00Z\",\"part\":\"segment\"")]
-    [InlineData(null, "\"segmentStart\":\"yesterday\",\"part\":\"segment\"")]
-    [InlineData(null, "\"segmentStart\":1764547200000,\"part\":\"segment\"")]
-    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\"")]
-    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":null")]
-    [InlineData(null, "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"segment\",\"sequence\":7")]
-    public async Task TamperReport_ImplausibleClaim_ValidationProblem_NothingMarkedOrAudited(string? field, string members)
+    [InlineData("segmentStart", "\"segmentStart\":\"yesterday\",\"part\":\"segment\"")]
+    [InlineData("segmentStart", "\"segmentStart\":1764547200000,\"part\":\"segment\"")]
+    [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\"")]
+    [InlineData("part", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":null")]
+    [InlineData("sequence", "\"segmentStart\":\"2026-11-01T00:00:00Z\",\"part\":\"segment\",\"sequence\":7")]
+    public async Task TamperReport_ImplausibleClaim_ValidationProblem_NothingMarkedOrAudited(string field, string members)
     {
         var before = await setup.CountAllAsync();
         var audited = await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>();
@@ -173,10 +284,8 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
 
         await AssertProblemAsync(response, "POST tamper-reports", members);
         Assert.Equal(400, (int)response.StatusCode);
-        if (field is not null)
-        {
-            Assert.Contains($"\"{field}\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        }
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(field, out _), problem.RootElement.ToString());
 
         Assert.Equal(before, await setup.CountAllAsync());
         Assert.Equal(audited, await setup.Factory.CountAsync<CloudStore.ControlPlane.Audit.AuditEntry>());
@@ -190,6 +299,33 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(text);
         Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>
+    /// A 400 names in its errors what was wrong: the body as a whole, the unknown field, the field the JSON broke off at,
+    /// or one of the request's fields. (Another status, such as 404 for a body that binds but names nothing, has no field to name.)
+    /// </summary>
+    static async Task AssertNamesFieldAsync(HttpResponseMessage response, Type requestType, string endpoint, string flaw)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != System.Net.HttpStatusCode.BadRequest)
+        {
+            Assert.True(flaw is "huge strings" or "null fields", $"{endpoint} with {flaw}: {(int)response.StatusCode}, not 400, for a body that cannot bind: {text}");
+            return;
+        }
+
+        using var problem = JsonDocument.Parse(text);
+        Assert.True(problem.RootElement.TryGetProperty("errors", out var errors), $"{endpoint} with {flaw}: no errors in {text}");
+        var fields = errors.EnumerateObject().Select(e => e.Name).ToList();
+        var names = requestType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(Name).ToList();
+        var expected = flaw switch
+        {
+            "array instead of object" or "empty body" => ["body"],
+            "unknown field" => ["isAdmin"],
+            "malformed json" => [names[0]],
+            _ => names,
+        };
+        Assert.True(fields.Any(f => expected.Contains(f.Split('.', '[')[0])), $"{endpoint} with {flaw}: errors name [{string.Join(", ", fields)}], expected one of [{string.Join(", ", expected)}]");
     }
 
     static readonly int[] WrongForString = [1];
@@ -214,10 +350,14 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
     static string Name(PropertyInfo property) =>
         property.GetCustomAttribute<System.Text.Json.Serialization.JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(property.Name);
 
-    static object? Valid(PropertyInfo property) => property.PropertyType switch
+    /// <summary>A value of the property's type (the request as a whole may still be refused for what it says).</summary>
+    static object? Valid(PropertyInfo property) => (Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) switch
     {
         var t when t == typeof(bool) => true,
         var t when t == typeof(int) => 1,
+        var t when t == typeof(Guid) => Guid.NewGuid(),
+        var t when t == typeof(DateTimeOffset) => "2026-11-01T00:00:00Z",
+        var t when t != typeof(string) && t.IsAssignableTo(typeof(System.Collections.IEnumerable)) => Array.Empty<object>(),
         _ => "x",
     };
 
@@ -243,10 +383,19 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
                 e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null)))),
     ];
 
-    /// <summary>One organisation, its administrator and an enrolled device: the callers the endpoints expect.</summary>
+    /// <summary>
+    /// One organisation homed in Frankfurt (an index of its own; nothing here reaches storage), its administrator and an
+    /// enrolled device: the callers the endpoints expect, and a camera whose playlist and timeline reach the index.
+    /// </summary>
     public sealed class Setup : IAsyncLifetime
     {
         public FunctionsFactory Factory { get; } = new();
+
+        public Setup()
+        {
+            Factory.With($"Regions:{Regions.EuFrankfurt}:Storage:ConnectionString", "UseDevelopmentStorage=true")
+                .With($"Regions:{Regions.EuFrankfurt}:Index:ConnectionString", $"Data Source={Path.Combine(Factory.Folder, "index-frankfurt.db")}");
+        }
 
         TestTenant _tenant = null!;
         string _deviceToken = null!;
@@ -256,12 +405,20 @@ public sealed class BadInputTests(BadInputTests.Setup setup) : IClassFixture<Bad
         public async Task InitializeAsync()
         {
             _tenant = await TestTenant.CreateAsync(Factory);
+            using (var admin = _tenant.Client(_tenant.Administrator))
+            using (var homed = await admin.PutAsJsonAsync("/api/organization/region", new OrganizationRegionRequest(Regions.EuFrankfurt)))
+            {
+                homed.EnsureSuccessStatusCode();
+            }
+
             _deviceToken = (await _tenant.EnrolDeviceAsync("BADINPUT0001")).AccessToken;
             var cameraId = await _tenant.AddCameraAsync("BADINPUT0002", "Bad input");
             Camera = (await Factory.WithDirectoryAsync(db => db.Cameras.Where(c => c.Id == cameraId).Select(c => c.DeviceId).SingleAsync()), cameraId);
         }
 
         public HttpClient AdministratorClient() => _tenant.Client(_tenant.Administrator);
+
+        public HttpClient DeviceClient() => Factory.ClientWithToken(_deviceToken);
 
         /// <summary>A device with one camera, for the deletion cases.</summary>
         public (Guid DeviceId, Guid CameraId) Camera { get; private set; }

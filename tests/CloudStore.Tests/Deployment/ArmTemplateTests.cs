@@ -206,7 +206,7 @@ public sealed partial class ArmTemplateTests(CompiledInfrastructure infrastructu
     [GeneratedRegex(@"^\[resourceId\('Microsoft\.(Storage/storageAccounts|KeyVault/vaults)', ")]
     private static partial Regex SingleResourceScope();
 
-    [GeneratedRegex(@"password|secret|sas|token|connectionstring|credential|(^|_)key($|_)|[a-z]key$|accountkey|apikey|instrumentationkey", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"password|secret|sas|token|connectionstring|credential|(^|_)key(\z|_)|[a-z]key\z|accountkey|apikey|instrumentationkey", RegexOptions.IgnoreCase)]
     private static partial Regex SecretName();
 
     [GeneratedRegex(@"list(Keys|AccountSas|ServiceSas|Secrets|Credentials?|ConnectionStrings)\(|AccountKey=|SharedAccessSignature|[?&]sig=|Password=", RegexOptions.IgnoreCase)]

@@ -92,6 +92,6 @@ public sealed partial class DeploymentSnapshot
     [GeneratedRegex(@"^\[extensionResourceId\('(?<scope>[^']+)', 'Microsoft\.Authorization/roleAssignments', ")]
     private static partial Regex ExtensionResourceId();
 
-    [GeneratedRegex(@"^\[reference\('(?<id>[^']+)', '[^']+'\)\.[A-Za-z]+\]$")]
+    [GeneratedRegex(@"^\[reference\('(?<id>[^']+)', '[^']+'\)\.[A-Za-z]+\]\z")]
     private static partial Regex Reference();
 }

@@ -227,7 +227,7 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
 
     JsonElement KeyServerRole() => Assert.Single(Snapshot.Resources("Microsoft.Authorization/roleDefinitions"));
 
-    [GeneratedRegex(@"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.(Storage/storageAccounts|KeyVault/vaults)/[^/]+$")]
+    [GeneratedRegex(@"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.(Storage/storageAccounts|KeyVault/vaults)/[^/]+\z")]
     private static partial Regex OneAccountOrVault();
 
     [GeneratedRegex(@"AccountKey=|SharedAccessSignature|[?&]sig=|Password=|list(Keys|AccountSas|ServiceSas|Secrets)\(", RegexOptions.IgnoreCase)]
