@@ -43,7 +43,8 @@ public static class UnwrapEndpoints
             return TypedResults.Problem(title: title, statusCode: status);
         }
 
-        if (!Guid.TryParseExact(keyId, "N", out var dataKeyId) || string.IsNullOrEmpty(wrapped) || wrapped.Length > 2048)
+        // Exactly 32 hex digits: Guid parsing would also take surrounding whitespace, which the audit would record as sent.
+        if (keyId.Length != 32 || !Guid.TryParseExact(keyId, "N", out var dataKeyId) || string.IsNullOrEmpty(wrapped) || wrapped.Length > 2048)
         {
             return await RefuseAsync(StatusCodes.Status400BadRequest, "malformed", "", "Not a wrapped key");
         }

@@ -103,6 +103,7 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
         // People who may see recordings need no grant, for live keys or any other.
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(pastKey, operatorToken));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(bare, operatorToken));
+        Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(bare.Replace($"/v1/keys/{keyId}", $"/v1/keys/{keyId}%20", StringComparison.Ordinal), operatorToken));
 
         // The recordings themselves stay closed to a viewer.
         var range = $"from={Iso(pastFrom)}&to={Iso(pastFrom.AddMinutes(1))}";
