@@ -36,16 +36,16 @@ public static class Bench
             case ["ingest"]:
                 await IndexIngestBench.RunAsync();
                 return 0;
+            case ["encryption"]:
+                await EncryptionBench.RunAsync();
+                return 0;
             case [_, ..]:
-                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest]");
+                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption]");
                 return 2;
         }
 
-        var segment = RandomNumberGenerator.GetBytes(2 * 1024 * 1024); // 4 s at 4 Mbit/s
+        await EncryptionBench.RunAsync();
         var key = SegmentCipher.NewKey();
-        var iv = SegmentCipher.NewIv();
-        var encrypt = Median(() => SegmentCipher.Encrypt(segment, key, iv));
-        Report("AES-128-CBC encrypt, 2 MiB segment", encrypt, $"{segment.Length / encrypt.TotalSeconds / 1e6:F0} MB/s");
 
         using var rsa = RSA.Create(2048);
         var record = new BindingRecord(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), key);
