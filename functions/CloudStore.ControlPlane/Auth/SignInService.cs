@@ -50,7 +50,7 @@ public sealed class SignInService(
     {
         if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
-            await audit.WriteAsync(null, "anonymous", AuditActions.SignIn, $"email:{email}", AuditLog.Failure("client-blocked"), cancellationToken);
+            await audit.WriteRefusalAsync(null, "anonymous", AuditActions.SignIn, $"email:{email}", AuditLog.Failure("client-blocked"), cancellationToken);
             return SignInResult.Blocked;
         }
 

@@ -184,6 +184,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
             entry.Property(e => e.Action).HasMaxLength(64);
             entry.Property(e => e.Target).HasMaxLength(200);
             entry.Property(e => e.Outcome).HasMaxLength(100);
+            entry.Property(e => e.RepeatKey).HasMaxLength(64);
+            entry.HasIndex(e => e.RepeatKey).IsUnique().HasFilter(DirectoryStatements.RepeatKeyFilter);
         });
     }
 }
@@ -203,6 +205,22 @@ public static class DirectoryStatements
             ON CONFLICT ("UserId") DO UPDATE SET "LastStep" = excluded."LastStep" WHERE "UsedTotpSteps"."LastStep" < excluded."LastStep"
             """,
             cancellationToken) == 1;
+
+    /// <summary>The filter of the unique index on <see cref="AuditEntry.RepeatKey"/> (quoted: the same text serves PostgreSQL).</summary>
+    public const string RepeatKeyFilter = "\"RepeatKey\" IS NOT NULL";
+
+    /// <summary>
+    /// Writes <paramref name="entry"/>, or, when a row with its <see cref="AuditEntry.RepeatKey"/> exists, adds one to
+    /// that row's count: one upsert, so parallel repeats on any instance are each counted once.
+    /// </summary>
+    public static async Task CountRepeatedAuditEntryAsync(this DirectoryDbContext db, AuditEntry entry, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO "AuditEntries" ("Time", "OrganizationId", "Actor", "SourceAddress", "Action", "Target", "Outcome", "Count", "RepeatKey")
+            VALUES ({entry.Time.ToUnixTimeMilliseconds()}, {entry.OrganizationId}, {entry.Actor}, {entry.SourceAddress}, {entry.Action}, {entry.Target}, {entry.Outcome}, 1, {entry.RepeatKey})
+            ON CONFLICT ("RepeatKey") WHERE "RepeatKey" IS NOT NULL DO UPDATE SET "Count" = "AuditEntries"."Count" + 1
+            """,
+            cancellationToken);
 
     /// <summary>
     /// Counts one failed attempt of <paramref name="client"/> in one statement (an upsert; the same text runs on SQLite and

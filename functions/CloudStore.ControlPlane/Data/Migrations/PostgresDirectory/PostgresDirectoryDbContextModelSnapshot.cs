@@ -40,6 +40,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
                     b.Property<Guid?>("OrganizationId")
                         .HasColumnType("uuid");
 
@@ -47,6 +50,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<string>("RepeatKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("SourceAddress")
                         .IsRequired()
@@ -62,6 +69,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("RepeatKey")
+                        .IsUnique()
+                        .HasFilter("\"RepeatKey\" IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "Time");
 

@@ -33,12 +33,19 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("OrganizationId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RepeatKey")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SourceAddress")
@@ -55,6 +62,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.SqliteDirectory
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("RepeatKey")
+                        .IsUnique()
+                        .HasFilter("\"RepeatKey\" IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "Time");
 
