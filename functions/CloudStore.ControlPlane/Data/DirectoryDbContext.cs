@@ -5,6 +5,7 @@ using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Retention;
 using CloudStore.ControlPlane.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -16,7 +17,7 @@ namespace CloudStore.ControlPlane.Data;
 /// audit log. Global data, not regional. The model uses only portable types (times are stored as
 /// Unix milliseconds) so the same context runs on SQLite (embedded default) and PostgreSQL.
 /// </summary>
-public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
+public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>, IDataProtectionKeyContext
 {
     public DirectoryDbContext(DbContextOptions<DirectoryDbContext> options)
         : base(options)
@@ -56,6 +57,9 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
     public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
     public DbSet<OrganizationTombstone> OrganizationTombstones => Set<OrganizationTombstone>();
+
+    /// <summary>The functions' data-protection key ring, shared by every instance (it seals authenticator secrets: <see cref="Auth.ProtectedUserStore"/>).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
