@@ -1,4 +1,5 @@
 using System.Globalization;
+using CloudStore.Contracts;
 
 namespace CloudStore.LocalStack;
 
@@ -73,6 +74,7 @@ public sealed class LocalCloud : IAsyncDisposable
 
     public static async Task<LocalCloud> StartAsync(LocalCloudOptions options, CancellationToken cancellationToken)
     {
+        CreateStateFolder(options.StateFolder);
         var certificates = DevelopmentCertificates.Ensure(Path.Combine(options.StateFolder, "tls"), TimeProvider.System);
         var stack = new LocalCloud(options, certificates);
         try
@@ -84,6 +86,19 @@ public sealed class LocalCloud : IAsyncDisposable
         {
             await stack.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The state folder, the owner's only (0700), also when an earlier version left it readable by others: it holds the
+    /// directory, the key store, private keys and the demo administrator's secrets.
+    /// </summary>
+    public static void CreateStateFolder(string folder)
+    {
+        var state = PrivateFile.CreateFolder(folder);
+        if (!OperatingSystem.IsWindows())
+        {
+            state.UnixFileMode = PrivateFile.FolderMode;
         }
     }
 

@@ -69,6 +69,8 @@ public sealed record CameraOverviewResponse(
     Guid Id, Guid DeviceId, string Name, int Channel, bool Enabled, string DeviceStatus, string? Region, DateTimeOffset? LastRecordingEnd, string? FirmwareVersion,
     DateTimeOffset? DeletedAt = null, string? RecordingsAfterDeletion = null, int? RetentionDays = null);
 
+/// <param name="Count">The attempts the entry stands for: 1, or for repeated refusals of a caller who proved nothing
+/// (same address, actor, action and outcome within a minute) how many there were; Time and Target are the first's.</param>
 public sealed record AuditEntryResponse(
     long Id,
     DateTimeOffset Time,
@@ -76,7 +78,8 @@ public sealed record AuditEntryResponse(
     string SourceAddress,
     string Action,
     string Target,
-    string Outcome);
+    string Outcome,
+    int Count = 1);
 
 /// <param name="State">Free, Allocated or Lapsed.</param>
 /// <param name="Source"><c>count</c> or <c>partner-key</c>.</param>

@@ -1,3 +1,4 @@
+using CloudStore.Contracts;
 using CloudStore.Player.Data.Migrations;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -108,7 +109,7 @@ public static class PlayerDatabase
         }
     }
 
-    /// <summary>The SQLite file's folder, readable by this user only: the file holds sealed sessions and the keys that seal them.</summary>
+    /// <summary>The SQLite file (0600) and its folder (0700), this user's only: the file holds sealed sessions and the keys that seal them.</summary>
     static void PrepareSqliteFolder(string connectionString)
     {
         var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
@@ -120,7 +121,9 @@ public static class PlayerDatabase
         var created = Directory.CreateDirectory(folder);
         if (!OperatingSystem.IsWindows())
         {
-            created.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            created.UnixFileMode = PrivateFile.FolderMode;
         }
+
+        PrivateFile.CreateEmpty(dataSource);
     }
 }

@@ -82,7 +82,7 @@ public static class AuditEndpoints
         }
 
         var entries = await query.OrderByDescending(e => e.Id).Take(limit ?? 100)
-            .Select(e => new AuditEntryResponse(e.Id, e.Time, e.Actor, e.SourceAddress, e.Action, e.Target, e.Outcome))
+            .Select(e => new AuditEntryResponse(e.Id, e.Time, e.Actor, e.SourceAddress, e.Action, e.Target, e.Outcome, e.Count))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(entries);
     }

@@ -23,6 +23,19 @@ public sealed class AuditEntry
 
     /// <summary><c>success</c> or <c>failure:{reason}</c>.</summary>
     public required string Outcome { get; set; }
+
+    /// <summary>
+    /// How many attempts the row stands for: 1, or for a row of repeated refusals (<see cref="RepeatKey"/>) every
+    /// attempt in its window; <see cref="Time"/> and <see cref="Target"/> are then the first attempt's.
+    /// </summary>
+    public int Count { get; set; } = 1;
+
+    /// <summary>
+    /// Set on rows that count refusals of callers who proved nothing (see <see cref="AuditLog.WriteRefusalAsync"/>):
+    /// the SHA-256 (hex) of window, organisation, actor, source address, action and outcome, unique, so each repeat
+    /// adds one to <see cref="Count"/>, the one change the database allows to an audit row. Null on every other row.
+    /// </summary>
+    public string? RepeatKey { get; set; }
 }
 
 public static class AuditActions

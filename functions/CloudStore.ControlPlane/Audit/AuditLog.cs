@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using CloudStore.ControlPlane.Data;
 
 namespace CloudStore.ControlPlane.Audit;
@@ -19,7 +22,7 @@ public sealed class AuditLog(DirectoryDbContext db, TimeProvider time, IHttpCont
             Time = time.GetUtcNow(),
             OrganizationId = organizationId,
             Actor = Truncate(actor, 200),
-            SourceAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            SourceAddress = SourceAddress(),
             Action = action,
             Target = Truncate(target, 200),
             Outcome = Truncate(outcome, 100),
@@ -32,6 +35,38 @@ public sealed class AuditLog(DirectoryDbContext db, TimeProvider time, IHttpCont
         Add(organizationId, actor, action, target, outcome);
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// A refusal of a caller who proved nothing (a blocked client, a device enrolment or token request that failed):
+    /// one row per organisation, actor, source address, action and outcome in each <see cref="RepeatWindow"/>, its
+    /// <see cref="AuditEntry.Count"/> the attempts, so a flood adds a count, not rows. What the caller's unit of work
+    /// changed is saved first, as <see cref="WriteAsync"/> does. Successes and refusals of signed-in callers stay one row each.
+    /// </summary>
+    public async Task WriteRefusalAsync(Guid? organizationId, string actor, string action, string target, string outcome, CancellationToken cancellationToken)
+    {
+        await db.SaveChangesAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var windowMs = (long)RepeatWindow.TotalMilliseconds;
+        var windowStart = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
+        var entry = new AuditEntry
+        {
+            Time = now,
+            OrganizationId = organizationId,
+            Actor = Truncate(actor, 200),
+            SourceAddress = SourceAddress(),
+            Action = action,
+            Target = Truncate(target, 200),
+            Outcome = Truncate(outcome, 100),
+        };
+        var repeated = string.Join('\n', windowStart.ToString(CultureInfo.InvariantCulture), organizationId?.ToString() ?? "", entry.Actor, entry.SourceAddress, action, entry.Outcome);
+        entry.RepeatKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(repeated)));
+        await db.CountRepeatedAuditEntryAsync(entry, cancellationToken);
+    }
+
+    /// <summary>The window of <see cref="WriteRefusalAsync"/>: a flood from one address writes at most one row per reason a minute.</summary>
+    public static readonly TimeSpan RepeatWindow = TimeSpan.FromMinutes(1);
+
+    string SourceAddress() => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

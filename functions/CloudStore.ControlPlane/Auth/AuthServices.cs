@@ -6,6 +6,7 @@ using CloudStore.ControlPlane.Users;
 using CloudStore.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -42,6 +43,8 @@ public static class AuthServices
             .Validate(o => o.InvitationLifetime >= TimeSpan.FromHours(1) && o.InvitationLifetime <= TimeSpan.FromDays(30), "Auth:InvitationLifetime must be from 1 hour to 30 days.")
             .Validate(o => o.PasswordResetLifetime >= TimeSpan.FromMinutes(5) && o.PasswordResetLifetime <= TimeSpan.FromHours(24), "Auth:PasswordResetLifetime must be from 5 minutes to 24 hours.")
             .ValidateOnStart();
+        // One key ring for every instance, in the directory: a secret sealed by one instance opens on another.
+        services.AddDataProtection().SetApplicationName("cloudstore-functions").PersistKeysToDbContext<DirectoryDbContext>();
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<AccessTokens>();
         services.AddScoped<SignInThrottle>();
@@ -70,6 +73,7 @@ public static class AuthServices
                 identity.Lockout.DefaultLockoutTimeSpan = auth.LockoutDuration;
             })
             .AddEntityFrameworkStores<DirectoryDbContext>()
+            .AddUserStore<ProtectedUserStore>()
             .AddTokenProvider<AuthenticatorTokenProvider<CloudStoreUser>>(TokenOptions.DefaultAuthenticatorProvider)
             .AddPasswordValidator<PasswordPolicy>();
 

@@ -38,7 +38,7 @@ public sealed class ExternalSignIn(
     {
         if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
-            await audit.WriteAsync(null, "anonymous", AuditActions.SignIn, "external", AuditLog.Failure("client-blocked"), cancellationToken);
+            await audit.WriteRefusalAsync(null, "anonymous", AuditActions.SignIn, "external", AuditLog.Failure("client-blocked"), cancellationToken);
             return SignInResult.Blocked;
         }
 

@@ -43,14 +43,14 @@ public sealed class SignInService(
 {
     static readonly string[] PasswordAndOtp = ["pwd", "otp", "mfa"];
 
-    // Hashing a password for an unknown account keeps its answer as slow as a known one's.
+    // Hashing a password for an unknown, locked or disabled account keeps its answer as slow as a known one's.
     static readonly string DecoyHash = new PasswordHasher<CloudStoreUser>().HashPassword(null!, Secrets.NewToken());
 
     public async Task<SignInResult> PasswordAsync(string email, string password, string client, CancellationToken cancellationToken)
     {
         if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
-            await audit.WriteAsync(null, "anonymous", AuditActions.SignIn, $"email:{email}", AuditLog.Failure("client-blocked"), cancellationToken);
+            await audit.WriteRefusalAsync(null, "anonymous", AuditActions.SignIn, $"email:{email}", AuditLog.Failure("client-blocked"), cancellationToken);
             return SignInResult.Blocked;
         }
 
@@ -63,6 +63,8 @@ public sealed class SignInService(
 
         if (await users.IsLockedOutAsync(user))
         {
+            // As slow as an unknown account's answer: a quicker one would tell that the account exists.
+            users.PasswordHasher.VerifyHashedPassword(null!, DecoyHash, password);
             return await FailAsync(user, client, $"user:{user.Id}", "locked-out", cancellationToken);
         }
 

@@ -17,12 +17,20 @@ public sealed class CredentialOptions
 {
     public const string Section = "Credentials";
 
-    /// <summary>How long an upload grant lasts: 15 minutes to 12 hours.</summary>
-    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>
+    /// How long an upload grant lasts: 5 to 15 minutes. A grant cannot be taken back once issued (a SAS or presigned URL),
+    /// so this is how long a revoked device, a disabled camera or an ended subscription can still upload; each renewal
+    /// (at 80 %) checks all three again. S3's <c>sts</c> grant mode needs 15 minutes, AssumeRole's shortest session.
+    /// </summary>
+    public TimeSpan Lifetime { get; set; } = MaxLifetime;
+
+    public static readonly TimeSpan MinLifetime = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(15);
 }
 
 /// <summary>
-/// Step C: an enrolled, active device gets a short-lived grant that lets it create new objects in one
+/// Step C: an enrolled, active device gets a short-lived grant (15 minutes by default) that lets it create new objects in one
 /// of its cameras' storage in the organisation's home region, plus the public key to wrap data keys
 /// under. The device's firmware is the version it last reported in its signed assertion (11.11.73 or later),
 /// checked again here because it may have been downgraded since the camera was enabled. Every grant and every
@@ -33,7 +41,7 @@ public static class CredentialEndpoints
     public static IServiceCollection AddCredentials(this IServiceCollection services)
     {
         services.AddOptions<CredentialOptions>().BindConfiguration(CredentialOptions.Section)
-            .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(15) && o.Lifetime <= TimeSpan.FromHours(12), "Credentials:Lifetime must be from 15 minutes to 12 hours.")
+            .Validate(o => o.Lifetime >= CredentialOptions.MinLifetime && o.Lifetime <= CredentialOptions.MaxLifetime, "Credentials:Lifetime must be from 5 to 15 minutes.")
             .ValidateOnStart();
         services.AddOptions<KeyServerOptions>().BindConfiguration(KeyServerOptions.Section)
             .Validate(o => o.Url.Length == 0 || (Uri.TryCreate(o.Url, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttps), "KeyServer:Url must be the key server's https URL.")

@@ -1,3 +1,4 @@
+using CloudStore.Contracts;
 using CloudStore.ControlPlane.Data.Migrations;
 using CloudStore.ControlPlane.Recordings;
 using Microsoft.Data.Sqlite;
@@ -111,13 +112,16 @@ public static class DatabaseMigrations
         }
     }
 
-    /// <summary>The database file's folder, and write-ahead logging: readers carry on while one request writes.</summary>
+    /// <summary>
+    /// The database file (0600) and its folder (0700, where made here): the directory holds password hashes and
+    /// sessions, so no other local user may read it. Then write-ahead logging: readers carry on while one request writes.
+    /// </summary>
     static async Task PrepareSqliteAsync(DbContext db, string connectionString, CancellationToken cancellationToken)
     {
-        var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (Path.GetDirectoryName(Path.GetFullPath(dataSource)) is { Length: > 0 } folder)
+        var connection = new SqliteConnectionStringBuilder(connectionString);
+        if (connection.Mode != SqliteOpenMode.Memory && connection.DataSource is { Length: > 0 } dataSource && dataSource != ":memory:")
         {
-            System.IO.Directory.CreateDirectory(folder);
+            PrivateFile.CreateEmpty(dataSource);
         }
 
         await db.Database.OpenConnectionAsync(cancellationToken);

@@ -5,6 +5,7 @@ using CloudStore.ControlPlane.Devices;
 using CloudStore.ControlPlane.Organizations;
 using CloudStore.ControlPlane.Retention;
 using CloudStore.ControlPlane.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -16,7 +17,7 @@ namespace CloudStore.ControlPlane.Data;
 /// audit log. Global data, not regional. The model uses only portable types (times are stored as
 /// Unix milliseconds) so the same context runs on SQLite (embedded default) and PostgreSQL.
 /// </summary>
-public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
+public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>, IDataProtectionKeyContext
 {
     public DirectoryDbContext(DbContextOptions<DirectoryDbContext> options)
         : base(options)
@@ -56,6 +57,9 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
     public DbSet<LegalHold> LegalHolds => Set<LegalHold>();
 
     public DbSet<OrganizationTombstone> OrganizationTombstones => Set<OrganizationTombstone>();
+
+    /// <summary>The functions' data-protection key ring, shared by every instance (it seals authenticator secrets: <see cref="Auth.ProtectedUserStore"/>).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -184,6 +188,8 @@ public class DirectoryDbContext : IdentityUserContext<CloudStoreUser, Guid>
             entry.Property(e => e.Action).HasMaxLength(64);
             entry.Property(e => e.Target).HasMaxLength(200);
             entry.Property(e => e.Outcome).HasMaxLength(100);
+            entry.Property(e => e.RepeatKey).HasMaxLength(64);
+            entry.HasIndex(e => e.RepeatKey).IsUnique().HasFilter(DirectoryStatements.RepeatKeyFilter);
         });
     }
 }
@@ -203,6 +209,22 @@ public static class DirectoryStatements
             ON CONFLICT ("UserId") DO UPDATE SET "LastStep" = excluded."LastStep" WHERE "UsedTotpSteps"."LastStep" < excluded."LastStep"
             """,
             cancellationToken) == 1;
+
+    /// <summary>The filter of the unique index on <see cref="AuditEntry.RepeatKey"/> (quoted: the same text serves PostgreSQL).</summary>
+    public const string RepeatKeyFilter = "\"RepeatKey\" IS NOT NULL";
+
+    /// <summary>
+    /// Writes <paramref name="entry"/>, or, when a row with its <see cref="AuditEntry.RepeatKey"/> exists, adds one to
+    /// that row's count: one upsert, so parallel repeats on any instance are each counted once.
+    /// </summary>
+    public static async Task CountRepeatedAuditEntryAsync(this DirectoryDbContext db, AuditEntry entry, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO "AuditEntries" ("Time", "OrganizationId", "Actor", "SourceAddress", "Action", "Target", "Outcome", "Count", "RepeatKey")
+            VALUES ({entry.Time.ToUnixTimeMilliseconds()}, {entry.OrganizationId}, {entry.Actor}, {entry.SourceAddress}, {entry.Action}, {entry.Target}, {entry.Outcome}, 1, {entry.RepeatKey})
+            ON CONFLICT ("RepeatKey") WHERE "RepeatKey" IS NOT NULL DO UPDATE SET "Count" = "AuditEntries"."Count" + 1
+            """,
+            cancellationToken);
 
     /// <summary>
     /// Counts one failed attempt of <paramref name="client"/> in one statement (an upsert; the same text runs on SQLite and

@@ -30,15 +30,27 @@ public sealed class DeviceAssertions(DirectoryDbContext db, AuditLog audit, IOpt
     static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);
     readonly JsonWebTokenHandler _handler = new();
 
+    /// <summary>The assertion's claims, unverified; null when it only looks like a JWT (three dot-separated parts that are not base64url JSON).</summary>
+    JsonWebToken? Read(string assertion)
+    {
+        try
+        {
+            return _handler.ReadJsonWebToken(assertion);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <returns>The device, or a reason for the audit log when the assertion is refused.</returns>
     public async Task<(Device? Device, string? Refusal)> ValidateAsync(string assertion, CancellationToken cancellationToken)
     {
-        if (!_handler.CanReadToken(assertion))
+        if (!_handler.CanReadToken(assertion) || Read(assertion) is not { } unverified)
         {
             return (null, "malformed");
         }
 
-        var unverified = _handler.ReadJsonWebToken(assertion);
         if (!Guid.TryParse(unverified.Issuer, out var deviceId) || unverified.Subject != unverified.Issuer)
         {
             return (null, "bad-issuer");

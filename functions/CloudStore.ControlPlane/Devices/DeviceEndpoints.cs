@@ -180,7 +180,7 @@ public static class DeviceEndpoints
         if (refusal is not null)
         {
             // One answer for every refusal: a code reveals nothing about the device it belongs to.
-            await audit.WriteAsync(device?.OrganizationId, "anonymous", AuditActions.DeviceEnrolled, device is null ? "device:unknown" : $"device:{device.Id}", AuditLog.Failure(refusal), cancellationToken);
+            await audit.WriteRefusalAsync(device?.OrganizationId, "anonymous", AuditActions.DeviceEnrolled, device is null ? "device:unknown" : $"device:{device.Id}", AuditLog.Failure(refusal), cancellationToken);
             return Problems.BadRequest("Enrolment refused", "The enrolment code is not valid for this device. Ask an administrator for a new code.");
         }
 
@@ -196,7 +196,7 @@ public static class DeviceEndpoints
                 .SetProperty(d => d.EnrolmentExpiresAt, (DateTimeOffset?)null), cancellationToken);
         if (claimed == 0)
         {
-            await audit.WriteAsync(device!.OrganizationId, "anonymous", AuditActions.DeviceEnrolled, $"device:{device.Id}", AuditLog.Failure("code-already-used"), cancellationToken);
+            await audit.WriteRefusalAsync(device!.OrganizationId, "anonymous", AuditActions.DeviceEnrolled, $"device:{device.Id}", AuditLog.Failure("code-already-used"), cancellationToken);
             return Problems.BadRequest("Enrolment refused", "The enrolment code is not valid for this device. Ask an administrator for a new code.");
         }
 
@@ -222,7 +222,7 @@ public static class DeviceEndpoints
         var (device, refusal) = await assertions.ValidateAsync(request.ClientAssertion, cancellationToken);
         if (refusal is not null || device is null)
         {
-            await audit.WriteAsync(device?.OrganizationId, device is null ? "anonymous" : $"device:{device.Id}", AuditActions.DeviceAuthenticated,
+            await audit.WriteRefusalAsync(device?.OrganizationId, device is null ? "anonymous" : $"device:{device.Id}", AuditActions.DeviceAuthenticated,
                 device is null ? "device:unknown" : $"device:{device.Id}", AuditLog.Failure(refusal ?? "unknown"), cancellationToken);
             if (refusal == DeviceAssertions.BadFirmwareClaim)
             {

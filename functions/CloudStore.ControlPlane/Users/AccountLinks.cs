@@ -145,7 +145,7 @@ public sealed class AccountLinks(
     {
         if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
-            await audit.WriteAsync(null, "anonymous", action, "link", AuditLog.Failure("client-blocked"), cancellationToken);
+            await audit.WriteRefusalAsync(null, "anonymous", action, "link", AuditLog.Failure("client-blocked"), cancellationToken);
             return new LinkResult(LinkOutcome.ClientBlocked);
         }
 

@@ -231,6 +231,35 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         Assert.Equal((200, "no-store"), (tokenAfter.Status, tokenAfter.CacheControl));
     }
 
+    [Theory]
+    [InlineData("%2F%09%2Fevil.example%2F")] // the page reads "/<tab>/evil.example/", which a browser follows to //evil.example/
+    [InlineData("%2F%250A%2Fevil.example%2F")] // "/%0A/evil.example/": a line feed once decoded
+    public async Task SignIn_EnrolsWithAReturnUrlThatABrowserReadsAsAnotherSite_ContinueStaysOnThePlayer(string returnUrl)
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        var user = await tenant.AddUserAsync(Roles.Viewer);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, "sign-in?ReturnUrl=" + returnUrl).ToString());
+        await page.FillAsync("input[type=email]", user.Email);
+        await page.FillAsync("input[type=password]", user.Password);
+        await page.ClickAsync("main button[type=submit]");
+        await PlayerPage.ExpectAsync(page, "code.secret");
+        var key = (await page.InnerTextAsync("code.secret")).Trim();
+        await page.FillAsync("input[autocomplete=one-time-code]", Totp.Code(key, TimeProvider.System.GetUtcNow()));
+        await page.ClickAsync("main button[type=submit]");
+        await PlayerPage.ExpectAsync(page, "ul.recovery-codes");
+        var next = await page.GetAttributeAsync("a.button", "href");
+        await page.ClickAsync("a.button");
+        await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal));
+        var landedOn = new Uri(page.Url);
+
+        Assert.Equal("/", next);
+        Assert.Equal(Cloud.PlayerUrl.Authority, landedOn.Authority);
+        Assert.Equal("/", landedOn.AbsolutePath);
+    }
+
     sealed class Fetched
     {
         public int Status { get; set; }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
+using CloudStore.Device;
 using CloudStore.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Xunit;
@@ -73,6 +74,85 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
         Assert.Contains("append-only", update?.Message ?? "", StringComparison.Ordinal);
         Assert.Contains("append-only", delete?.Message ?? "", StringComparison.Ordinal);
         Assert.Equal(1, await factory.WithDirectoryAsync(db => db.AuditEntries.CountAsync(e => e.Id == id)));
+    }
+
+    [Fact]
+    public async Task Flood_OfUnauthenticatedEnrolmentAndTokenFailuresAndOfABlockedClient_OneRowPerReasonAndWindow_CountingEveryAttempt()
+    {
+        // Nothing limits how often a stranger may try an enrolment code or an assertion, or knock while blocked: a row
+        // per attempt would let a flood grow the directory without bound.
+        const int Attempts = 24;
+        await using var own = new FunctionsFactory();
+        var tenant = await TestTenant.CreateAsync(own);
+        own.Clock.Freeze();
+        using var key = DeviceKey.Create();
+        using var stranger = own.NewClient("2001:db8:7::1");
+        using var blocked = own.NewClient("2001:db8:7::2");
+        for (var i = 0; i < 20; i++)
+        {
+            (await blocked.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest($"guess{i}@example.test", "wrong password " + i))).Dispose();
+        }
+
+        var enrolments = await AtOnceAsync(Attempts, () => stranger.PostAsJsonAsync("/api/devices/enrol", new EnrolDeviceRequest("NOTA-CODE-0000", "SERIAL0001", key.PublicKeyBase64)));
+        var tokens = await AtOnceAsync(Attempts, () => stranger.PostAsJsonAsync("/api/devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, "not.an.assertion")));
+        var signIns = await AtOnceAsync(Attempts, () => blocked.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password)));
+        own.Clock.Advance(AuditLog.RepeatWindow);
+        (await stranger.PostAsJsonAsync("/api/devices/enrol", new EnrolDeviceRequest("NOTA-CODE-0000", "SERIAL0001", key.PublicKeyBase64))).Dispose();
+        var rows = await own.WithDirectoryAsync(db => db.AuditEntries
+            .Where(e => e.SourceAddress == "2001:db8:7::1" || (e.SourceAddress == "2001:db8:7::2" && e.Outcome == "failure:client-blocked"))
+            .OrderBy(e => e.Id).Select(e => new { e.Action, e.Outcome, e.Count }).ToListAsync());
+
+        Assert.All(enrolments, status => Assert.Equal(HttpStatusCode.BadRequest, status));
+        Assert.All(tokens, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.All(signIns, status => Assert.Equal(HttpStatusCode.Forbidden, status));
+        Assert.Equal(
+            [
+                new { Action = AuditActions.DeviceEnrolled, Outcome = "failure:unknown-code", Count = Attempts },
+                new { Action = AuditActions.DeviceAuthenticated, Outcome = "failure:malformed", Count = Attempts },
+                new { Action = AuditActions.SignIn, Outcome = "failure:client-blocked", Count = Attempts },
+                new { Action = AuditActions.DeviceEnrolled, Outcome = "failure:unknown-code", Count = 1 }, // the next window
+            ],
+            rows);
+        using var admin = tenant.Client(tenant.Administrator);
+        var shown = await admin.GetFromJsonAsync<List<AuditEntryResponse>>($"/api/audit?action={AuditActions.SignIn}");
+        Assert.All(shown!, e => Assert.Equal(1, e.Count)); // the administrator's own sign-ins: one row each
+    }
+
+    [Fact]
+    public async Task AuditLog_RowOfRepeatedRefusals_OnlyItsCountCanRiseByOne()
+    {
+        await using var own = new FunctionsFactory();
+        await TestTenant.CreateAsync(own); // rows of one event each, beside the repeated one
+        using var stranger = own.NewClient("2001:db8:7::3");
+        (await stranger.PostAsJsonAsync("/api/devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, "not.an.assertion"))).Dispose();
+        var id = await own.WithDirectoryAsync(db => db.AuditEntries.Where(e => e.SourceAddress == "2001:db8:7::3").Select(e => e.Id).SingleAsync());
+
+        var changed = await Record.ExceptionAsync(() => own.WithDirectoryAsync(db =>
+            db.AuditEntries.Where(e => e.Id == id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Count, e => e.Count + 1).SetProperty(e => e.Outcome, "success"))));
+        var jumped = await Record.ExceptionAsync(() => own.WithDirectoryAsync(db =>
+            db.AuditEntries.Where(e => e.Id == id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Count, e => e.Count + 1000))));
+        var lowered = await Record.ExceptionAsync(() => own.WithDirectoryAsync(db =>
+            db.AuditEntries.Where(e => e.Id == id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Count, 0))));
+        var deleted = await Record.ExceptionAsync(() => own.WithDirectoryAsync(db => db.AuditEntries.Where(e => e.Id == id).ExecuteDeleteAsync()));
+        var single = await Record.ExceptionAsync(() => own.WithDirectoryAsync(db =>
+            db.AuditEntries.Where(e => e.RepeatKey == null).ExecuteUpdateAsync(s => s.SetProperty(e => e.Count, e => e.Count + 1))));
+
+        Assert.All(new[] { changed, jumped, lowered, deleted, single }, e => Assert.Contains("append-only", e?.Message ?? "", StringComparison.Ordinal));
+        Assert.Equal(1, await own.WithDirectoryAsync(db => db.AuditEntries.Where(e => e.Id == id).Select(e => e.Count).SingleAsync()));
+    }
+
+    /// <summary>Sends <paramref name="attempts"/> requests released together; their statuses.</summary>
+    static async Task<HttpStatusCode[]> AtOnceAsync(int attempts, Func<Task<HttpResponseMessage>> send)
+    {
+        using var start = new SemaphoreSlim(0);
+        var requests = Enumerable.Range(0, attempts).Select(_ => Task.Run(async () =>
+        {
+            await start.WaitAsync();
+            using var response = await send();
+            return response.StatusCode;
+        })).ToList();
+        start.Release(attempts);
+        return await Task.WhenAll(requests);
     }
 
     [Fact]

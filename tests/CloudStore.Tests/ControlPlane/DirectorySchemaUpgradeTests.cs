@@ -141,7 +141,11 @@ public sealed class DirectorySchemaUpgradeTests
     };
 
     /// <summary>Tables that migrations after the first one create.</summary>
-    static readonly string[] AddedByLaterMigrations = ["ClientThrottles"];
+    static readonly string[] AddedByLaterMigrations = ["ClientThrottles", "DataProtectionKeys"];
+
+    /// <summary>Columns (and their indexes) that migrations after the first one add to tables of the first.</summary>
+    const string DropColumnsAddedByLaterMigrations =
+        "DROP INDEX IX_AuditEntries_RepeatKey; ALTER TABLE AuditEntries DROP COLUMN RepeatKey; ALTER TABLE AuditEntries DROP COLUMN Count;";
 
     /// <summary>A current directory taken back to an older shape by <paramref name="downgrade"/>, then upgraded twice (idempotence) and checked.</summary>
     static async Task WithOlderDirectoryAsync(string downgrade, Func<DirectoryDbContext, Task> check)
@@ -155,6 +159,7 @@ public sealed class DirectorySchemaUpgradeTests
                 await db.Database.EnsureCreatedAsync();
                 // Directories from before migrations never had what later migrations add.
                 await db.Database.ExecuteSqlRawAsync(string.Concat(AddedByLaterMigrations.Select(table => $"DROP TABLE {table};")));
+                await db.Database.ExecuteSqlRawAsync(DropColumnsAddedByLaterMigrations);
                 await db.Database.ExecuteSqlRawAsync(downgrade);
             }
 

@@ -3,9 +3,12 @@ using System.Net.Http.Json;
 using CloudStore.LocalStack;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
+using CloudStore.ControlPlane.Users;
 using CloudStore.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace CloudStore.Tests.ControlPlane;
@@ -70,6 +73,53 @@ public sealed class SignInTests(FunctionsFactory factory) : IClassFixture<Functi
         var audit = await factory.WithDirectoryAsync(db => db.AuditEntries
             .Where(e => e.OrganizationId == tenant.OrganizationId && e.Action == AuditActions.SignIn).Select(e => e.Outcome).ToListAsync());
         Assert.Contains("failure:locked-out", audit);
+    }
+
+    [Fact]
+    public async Task SignIn_LockedAccount_HashesThePasswordLikeAnUnknownAccount_SoTimingTellsNothing()
+    {
+        // The work that makes an answer slow is the password hash: a locked account skipping it would answer sooner
+        // than an unknown one, telling an attacker which addresses have accounts.
+        var hasher = new CountingPasswordHasher();
+        await using var own = new FunctionsFactory();
+        own.WithServices(services => services.AddSingleton<IPasswordHasher<CloudStoreUser>>(hasher));
+        var tenant = await TestTenant.CreateAsync(own);
+        using var client = own.NewClient();
+        for (var i = 0; i < 5; i++)
+        {
+            (await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, "wrong password " + i))).Dispose();
+        }
+
+        hasher.Verifications = 0;
+        using var locked = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, "wrong password 5"));
+        var lockedWork = hasher.Verifications;
+        hasher.Verifications = 0;
+        using var unknown = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest("nobody-" + Guid.NewGuid() + "@example.test", "wrong password 5"));
+        var unknownWork = hasher.Verifications;
+
+        Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (locked.StatusCode, unknown.StatusCode));
+        Assert.Equal(1, unknownWork);
+        Assert.Equal(unknownWork, lockedWork);
+        var audit = await own.WithDirectoryAsync(db => db.AuditEntries
+            .Where(e => e.OrganizationId == tenant.OrganizationId && e.Action == AuditActions.SignIn).Select(e => e.Outcome).ToListAsync());
+        Assert.Contains("failure:locked-out", audit);
+    }
+
+    /// <summary>Identity's hasher, counting the password verifications (each one is the slow PBKDF2 work).</summary>
+    sealed class CountingPasswordHasher : IPasswordHasher<CloudStoreUser>
+    {
+        readonly PasswordHasher<CloudStoreUser> _inner = new();
+        int _verifications;
+
+        public int Verifications { get => Volatile.Read(ref _verifications); set => Volatile.Write(ref _verifications, value); }
+
+        public string HashPassword(CloudStoreUser user, string password) => _inner.HashPassword(user, password);
+
+        public PasswordVerificationResult VerifyHashedPassword(CloudStoreUser user, string hashedPassword, string providedPassword)
+        {
+            Interlocked.Increment(ref _verifications);
+            return _inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using CloudStore.Contracts;
 using CloudStore.ControlPlane.Audit;
 using CloudStore.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Xunit;
 
 namespace CloudStore.Tests.ControlPlane;
@@ -28,6 +29,53 @@ public sealed class TwoStepVerificationTests(FunctionsFactory factory) : IClassF
         Assert.True(organization!.RequireTwoFactorForAll);
         Assert.Equal(SignInResponse.AuthenticatorEnrolmentRequired, signIn!.Status);
         Assert.Null(signIn.Tokens);
+    }
+
+    [Fact]
+    public async Task AuthenticatorSecretAndRecoveryCodes_StoredSealed_TwoStepSignInStillWorks()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var admin = tenant.Administrator;
+        var stored = await StoredTokensAsync(admin);
+
+        await tenant.SignInAsync(admin);
+        using var withRecoveryCode = await SecondStepWithRecoveryCodeAsync(admin, admin.RecoveryCodes[0]);
+
+        Assert.Equal(["AuthenticatorKey", "RecoveryCodes"], stored.Keys.Order(StringComparer.Ordinal));
+        Assert.All(stored.Values, value => Assert.DoesNotContain(admin.AuthenticatorKey!, value, StringComparison.OrdinalIgnoreCase));
+        Assert.All(stored.Values, value => Assert.All(admin.RecoveryCodes, code => Assert.DoesNotContain(code, value, StringComparison.OrdinalIgnoreCase)));
+        Assert.Equal(HttpStatusCode.OK, withRecoveryCode.StatusCode);
+    }
+
+    [Fact]
+    public async Task AuthenticatorSecretAndRecoveryCodes_StoredInPlainByAnEarlierVersion_StillSignIn_SealedAtTheirNextChange()
+    {
+        var tenant = await TestTenant.CreateAsync(factory);
+        var admin = tenant.Administrator;
+        await factory.WithDirectoryAsync(async db =>
+        {
+            await db.UserTokens.Where(t => t.UserId == admin.Id && t.Name == "AuthenticatorKey").ExecuteUpdateAsync(s => s.SetProperty(t => t.Value, admin.AuthenticatorKey));
+            return await db.UserTokens.Where(t => t.UserId == admin.Id && t.Name == "RecoveryCodes").ExecuteUpdateAsync(s => s.SetProperty(t => t.Value, string.Join(';', admin.RecoveryCodes)));
+        });
+
+        await tenant.SignInAsync(admin);
+        using var withRecoveryCode = await SecondStepWithRecoveryCodeAsync(admin, admin.RecoveryCodes[0]);
+        var stored = await StoredTokensAsync(admin);
+
+        Assert.Equal(HttpStatusCode.OK, withRecoveryCode.StatusCode);
+        Assert.Equal(admin.AuthenticatorKey, stored["AuthenticatorKey"]); // unchanged until the next enrolment
+        Assert.All(admin.RecoveryCodes, code => Assert.DoesNotContain(code, stored["RecoveryCodes"], StringComparison.OrdinalIgnoreCase));
+    }
+
+    Task<Dictionary<string, string>> StoredTokensAsync(TestUser user) =>
+        factory.WithDirectoryAsync(db => db.UserTokens.Where(t => t.UserId == user.Id).ToDictionaryAsync(t => t.Name, t => t.Value ?? ""));
+
+    async Task<HttpResponseMessage> SecondStepWithRecoveryCodeAsync(TestUser user, string recoveryCode)
+    {
+        using var client = factory.NewClient();
+        using var password = await client.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(user.Email, user.Password));
+        var challenge = (await password.Content.ReadFromJsonAsync<SignInResponse>())!.Challenge!;
+        return await client.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(challenge, null, recoveryCode));
     }
 
     [Fact]

@@ -112,6 +112,26 @@ public sealed class SharedStateTests(SharedStateTests.TwoOfEach stack) : IClassF
     }
 
     [Fact]
+    public async Task Authenticator_SealedOnOneInstance_OpensOnTheOther_EnrolmentAndRecoveryCodes()
+    {
+        // The secret and the codes are sealed with data protection: every instance must read the same key ring.
+        var user = await stack.Tenant.AddUserAsync(Roles.Operator);
+        using var first = stack.Browsing(Cloud.FunctionsUrl, "2001:db8:6::300");
+        using var second = stack.Browsing(stack.SecondFunctions, "2001:db8:6::300");
+
+        var password = await (await first.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(user.Email, user.Password))).Content.ReadFromJsonAsync<SignInResponse>();
+        var setup = await (await first.PostAsJsonAsync("/api/auth/authenticator/setup", new ChallengeRequest(password!.Challenge!))).Content.ReadFromJsonAsync<AuthenticatorSetupResponse>();
+        using var confirmed = await second.PostAsJsonAsync("/api/auth/authenticator/confirm",
+            new AuthenticatorConfirmRequest(password.Challenge, Totp.Code(setup!.SharedKey, TimeProvider.System.GetUtcNow())));
+        var enrolled = await confirmed.Content.ReadFromJsonAsync<SignInResponse>();
+        var again = await (await first.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(user.Email, user.Password))).Content.ReadFromJsonAsync<SignInResponse>();
+        using var withRecoveryCode = await first.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest(again!.Challenge!, null, enrolled!.RecoveryCodes![0]));
+
+        Assert.Equal(SignInResponse.SignedIn, enrolled.Status);
+        Assert.Equal(HttpStatusCode.OK, withRecoveryCode.StatusCode);
+    }
+
+    [Fact]
     public async Task AccountLockout_CountsWrongPasswordsMadeThroughEitherInstance()
     {
         var user = await stack.Tenant.AddUserAsync(Roles.Operator);

@@ -176,6 +176,42 @@ public sealed class UploadPathTests(LocalCloudFixture stack, SourceVideoFixture 
     }
 
     [Fact]
+    public async Task Grant_LastsAtMostFifteenMinutes_AndTheRenewalAfterRevocationDisablingOrSubscriptionEnd_IsRefused()
+    {
+        // A grant cannot be taken back: its lifetime is how long a revoked device, a disabled camera or an ended
+        // subscription can still upload. Each renewal asks again, and the answer then is no.
+        using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
+        using var toRevoke = await tenant.AddCameraAsync();
+        using var toDisable = await tenant.AddCameraAsync();
+        using var toEnd = await tenant.AddCameraAsync();
+        var before = TimeProvider.System.GetUtcNow();
+        var grants = new List<CredentialsResponse>();
+        foreach (var camera in new[] { toRevoke, toDisable, toEnd })
+        {
+            grants.Add(await camera.Client.CredentialsAsync(camera.Identity, camera.CameraId, CancellationToken.None));
+        }
+
+        var after = TimeProvider.System.GetUtcNow();
+        (await tenant.Administrator.PostAsync($"/api/devices/{toRevoke.Identity.DeviceId}/revoke", null)).EnsureSuccessStatusCode();
+        (await tenant.Administrator.PostAsync($"/api/cameras/{toDisable.CameraId}/disable", null)).EnsureSuccessStatusCode();
+        await CloudStore.LocalStack.Demo.RunFunctionsCommandAsync(stack.Cloud, ["subscription", "--organization", tenant.OrganizationId.ToString(), "--ends", "2020-01-01T00:00:00Z"], CancellationToken.None);
+        var revoked = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => toRevoke.Client.CredentialsAsync(toRevoke.Identity, toRevoke.CameraId, CancellationToken.None));
+        var disabled = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => toDisable.Client.CredentialsAsync(toDisable.Identity, toDisable.CameraId, CancellationToken.None));
+        var ended = await Assert.ThrowsAsync<DeviceRequestRefusedException>(() => toEnd.Client.CredentialsAsync(toEnd.Identity, toEnd.CameraId, CancellationToken.None));
+
+        Assert.All(grants, grant =>
+        {
+            Assert.InRange(grant.ExpiresAt, before, after + TimeSpan.FromMinutes(15));
+            Assert.InRange(grant.RenewAt, before, after + TimeSpan.FromMinutes(12)); // renewed at 80 %: 3 minutes before expiry
+            Assert.InRange(grant.ExpiresAt - grant.RenewAt, TimeSpan.FromMinutes(2.9), TimeSpan.FromMinutes(3.1));
+        });
+        Assert.Equal((403, 403, 403), (revoked.Status, disabled.Status, ended.Status));
+        Assert.Contains("revoked", revoked.Message, StringComparison.Ordinal);
+        Assert.Contains("not enabled", disabled.Message, StringComparison.Ordinal);
+        Assert.Contains("subscription", ended.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Grant_DisabledCameraEndedSubscriptionOrRevokedDevice_NoGrantWithAClearReason()
     {
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.CanadaToronto);

@@ -40,6 +40,9 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
                     b.Property<Guid?>("OrganizationId")
                         .HasColumnType("uuid");
 
@@ -47,6 +50,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<string>("RepeatKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("SourceAddress")
                         .IsRequired()
@@ -62,6 +69,10 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("RepeatKey")
+                        .IsUnique()
+                        .HasFilter("\"RepeatKey\" IS NOT NULL");
 
                     b.HasIndex("OrganizationId", "Time");
 
@@ -642,6 +653,25 @@ namespace CloudStore.ControlPlane.Data.Migrations.PostgresDirectory
                     b.HasIndex("OrganizationId");
 
                     b.ToTable("AspNetUsers", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<System.Guid>", b =>
