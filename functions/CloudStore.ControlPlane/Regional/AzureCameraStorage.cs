@@ -118,6 +118,49 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
         }
     }
 
+    /// <summary>
+    /// List Blobs under the names' common prefix, a page at a time. Azure has no "start after" (its continuation marker is
+    /// opaque), so the listing starts at the prefix's first blob and blobs before <paramref name="first"/> count towards
+    /// <paramref name="maxObjects"/>. Azure lists in UTF-8 byte order, which for the ASCII names cameras may use is ordinal order.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, string first, string last, int maxObjects, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxObjects);
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            await Guarded(async () =>
+            {
+                var listed = 0;
+                await foreach (var page in container.GetBlobsAsync(prefix: CameraLayout.CommonPrefix(first, last), cancellationToken: cancellationToken)
+                    .AsPages(pageSizeHint: Math.Min(maxObjects, 5000)))
+                {
+                    foreach (var blob in page.Values)
+                    {
+                        if (string.CompareOrdinal(blob.Name, last) > 0 || listed++ == maxObjects)
+                        {
+                            return true;
+                        }
+
+                        if (string.CompareOrdinal(blob.Name, first) >= 0 && blob.Properties.ContentLength is { } size)
+                        {
+                            sizes[blob.Name] = size;
+                        }
+                    }
+                }
+
+                return true;
+            });
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound || e.Status == 404)
+        {
+            // No container: the camera has stored nothing here.
+        }
+
+        return sizes;
+    }
+
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
     public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
     {

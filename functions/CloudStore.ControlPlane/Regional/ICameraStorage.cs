@@ -26,6 +26,9 @@ public static class CameraLayout
 {
     /// <summary>Azure container name, and S3 key prefix (with a trailing slash), of the camera.</summary>
     public static string Name(Guid cameraId) => $"cam-{cameraId:N}";
+
+    /// <summary>The longest prefix <paramref name="first"/> and <paramref name="last"/> share: every name between them (ordinal) starts with it.</summary>
+    public static string CommonPrefix(string first, string last) => first[..first.AsSpan().CommonPrefixLength(last)];
 }
 
 /// <summary>
@@ -43,6 +46,16 @@ public interface ICameraStorage
 
     /// <returns>The object's size, or null if it does not exist.</returns>
     Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sizes of the camera's objects named from <paramref name="first"/> to <paramref name="last"/> (both included), by
+    /// listing them in name order: one request for a range of up to a page of objects, where a HEAD per object would take
+    /// one request each. The listing stops past <paramref name="last"/> or after <paramref name="maxObjects"/> objects
+    /// (listed objects outside the range included), so a range that holds far more objects costs a bounded listing;
+    /// the answer then covers only the start of the range.
+    /// </summary>
+    /// <returns>Name and size of each object listed in the range. An object absent from it may still exist (past where the listing stopped).</returns>
+    Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, string first, string last, int maxObjects, CancellationToken cancellationToken);
 
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
     Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken);

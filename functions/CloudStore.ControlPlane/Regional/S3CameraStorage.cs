@@ -120,6 +120,52 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
         }
     }
 
+    /// <summary>
+    /// ListObjectsV2 under the names' common prefix, from just before <paramref name="first"/> (StartAfter: the name with its
+    /// last character dropped sorts before it and after nothing in the range), a page at a time, each next page after the
+    /// last key listed. S3 lists in UTF-8 byte order, which for the ASCII names cameras may use is ordinal order.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, string first, string last, int maxObjects, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxObjects);
+        var cameraPrefix = CameraLayout.Name(cameraId) + "/";
+        var request = new ListObjectsV2Request
+        {
+            BucketName = options.Bucket,
+            Prefix = cameraPrefix + CameraLayout.CommonPrefix(first, last),
+            StartAfter = cameraPrefix + first[..Math.Max(first.Length - 1, 0)],
+        };
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var listed = 0; listed < maxObjects;)
+        {
+            request.MaxKeys = Math.Min(maxObjects - listed, 1000);
+            var page = await Guarded(() => s3.ListObjectsV2Async(request, cancellationToken));
+            foreach (var stored in page.S3Objects ?? [])
+            {
+                var name = stored.Key[cameraPrefix.Length..];
+                if (string.CompareOrdinal(name, last) > 0)
+                {
+                    return sizes;
+                }
+
+                if (string.CompareOrdinal(name, first) >= 0 && stored.Size is { } size)
+                {
+                    sizes[name] = size;
+                }
+
+                listed++;
+                request.StartAfter = stored.Key;
+            }
+
+            if (page.IsTruncated != true)
+            {
+                break;
+            }
+        }
+
+        return sizes;
+    }
+
     public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
     {
         var size = await SizeAsync(cameraId, objectName, cancellationToken);
