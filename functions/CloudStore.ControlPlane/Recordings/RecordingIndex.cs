@@ -161,10 +161,9 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         foreach (var folder in names.GroupBy(n => n[..(n.LastIndexOf('/') + 1)], StringComparer.Ordinal).Where(f => f.Count() > 1))
         {
             var range = folder.Order(StringComparer.Ordinal).ToList();
-            var listed = await storage.ListSizesAsync(cameraId, range[0], range[^1], range.Count + (ListingAllowancePerObject * range.Count) + ListingAllowance, cancellationToken);
-            foreach (var name in range.Where(listed.ContainsKey))
+            foreach (var (name, size) in await storage.ListSizesAsync(cameraId, range, (ListingAllowancePerObject * range.Count) + ListingAllowance, cancellationToken))
             {
-                sizes[name] = listed[name];
+                sizes[name] = size;
             }
         }
 

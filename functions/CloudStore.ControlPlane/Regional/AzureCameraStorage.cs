@@ -120,45 +120,39 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
 
     /// <summary>
     /// List Blobs under the names' common prefix, a page at a time. Azure has no "start after" (its continuation marker is
-    /// opaque), so the listing starts at the prefix's first blob and blobs before <paramref name="first"/> count towards
-    /// <paramref name="maxObjects"/>. Azure lists in UTF-8 byte order, which for the ASCII names cameras may use is ordinal order.
+    /// opaque), so the listing starts at the prefix's first blob: blobs before the first name count among the others, and a
+    /// page asks for as many as the listing may take, so that one request usually covers it. Azure lists in UTF-8 byte order.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, string first, string last, int maxObjects, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, IReadOnlyList<string> names, int maxOthers, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxObjects);
+        var listing = new NameRangeListing(names, maxOthers);
         var container = service.GetBlobContainerClient(ContainerName(cameraId));
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
         try
         {
-            await Guarded(async () =>
-            {
-                var listed = 0;
-                await foreach (var page in container.GetBlobsAsync(prefix: CameraLayout.CommonPrefix(first, last), cancellationToken: cancellationToken)
-                    .AsPages(pageSizeHint: Math.Min(maxObjects, 5000)))
-                {
-                    foreach (var blob in page.Values)
-                    {
-                        if (string.CompareOrdinal(blob.Name, last) > 0 || listed++ == maxObjects)
-                        {
-                            return true;
-                        }
-
-                        if (string.CompareOrdinal(blob.Name, first) >= 0 && blob.Properties.ContentLength is { } size)
-                        {
-                            sizes[blob.Name] = size;
-                        }
-                    }
-                }
-
-                return true;
-            });
+            await Guarded(() => ListAsync(container, listing, Math.Min(names.Count + maxOthers + 1, 5000), cancellationToken));
         }
         catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound || e.Status == 404)
         {
             // No container: the camera has stored nothing here.
         }
 
-        return sizes;
+        return listing.Sizes;
+    }
+
+    static async Task<bool> ListAsync(BlobContainerClient container, NameRangeListing listing, int pageSize, CancellationToken cancellationToken)
+    {
+        await foreach (var page in container.GetBlobsAsync(prefix: listing.CommonPrefix, cancellationToken: cancellationToken).AsPages(pageSizeHint: pageSize))
+        {
+            foreach (var blob in page.Values)
+            {
+                if (!listing.Take(blob.Name, blob.Properties.ContentLength))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>

@@ -121,49 +121,39 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
     }
 
     /// <summary>
-    /// ListObjectsV2 under the names' common prefix, from just before <paramref name="first"/> (StartAfter: the name with its
-    /// last character dropped sorts before it and after nothing in the range), a page at a time, each next page after the
-    /// last key listed. S3 lists in UTF-8 byte order, which for the ASCII names cameras may use is ordinal order.
+    /// ListObjectsV2 under the names' common prefix, from just before the first name (StartAfter: the name with its last
+    /// character dropped sorts before it and after nothing in the range), each page after the last key listed and sized for
+    /// the named objects not found yet (so the listing rarely reads far past the range). S3 lists in UTF-8 byte order.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, string first, string last, int maxObjects, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, IReadOnlyList<string> names, int maxOthers, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxObjects);
+        var listing = new NameRangeListing(names, maxOthers);
         var cameraPrefix = CameraLayout.Name(cameraId) + "/";
         var request = new ListObjectsV2Request
         {
             BucketName = options.Bucket,
-            Prefix = cameraPrefix + CameraLayout.CommonPrefix(first, last),
-            StartAfter = cameraPrefix + first[..Math.Max(first.Length - 1, 0)],
+            Prefix = cameraPrefix + listing.CommonPrefix,
+            StartAfter = cameraPrefix + listing.First[..^1],
         };
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var listed = 0; listed < maxObjects;)
+        while (true)
         {
-            request.MaxKeys = Math.Min(maxObjects - listed, 1000);
+            request.MaxKeys = listing.NextPageSize(1000);
             var page = await Guarded(() => s3.ListObjectsV2Async(request, cancellationToken));
             foreach (var stored in page.S3Objects ?? [])
             {
-                var name = stored.Key[cameraPrefix.Length..];
-                if (string.CompareOrdinal(name, last) > 0)
+                if (!listing.Take(stored.Key[cameraPrefix.Length..], stored.Size))
                 {
-                    return sizes;
+                    return listing.Sizes;
                 }
 
-                if (string.CompareOrdinal(name, first) >= 0 && stored.Size is { } size)
-                {
-                    sizes[name] = size;
-                }
-
-                listed++;
                 request.StartAfter = stored.Key;
             }
 
             if (page.IsTruncated != true)
             {
-                break;
+                return listing.Sizes;
             }
         }
-
-        return sizes;
     }
 
     public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
