@@ -26,7 +26,6 @@ public static class CameraLayout
 {
     /// <summary>Azure container name, and S3 key prefix (with a trailing slash), of the camera.</summary>
     public static string Name(Guid cameraId) => $"cam-{cameraId:N}";
-
 }
 
 /// <summary>
