@@ -23,6 +23,12 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
     /// <summary>How many storage size checks (HEAD requests) one batch runs at once.</summary>
     public const int StorageChecksInParallel = 8;
 
+    /// <summary>How many objects the batch does not name a size listing may pass, per object of the batch in the listed folder…</summary>
+    public const int ListingAllowancePerObject = 2;
+
+    /// <summary>…plus this many (segments of the range indexed before, or never uploaded).</summary>
+    public const int ListingAllowance = 16;
+
     /// <summary>
     /// Indexes a batch for <paramref name="cameraId"/>. Each object must be in the camera's storage with the
     /// declared size; each data key's wrapped form (from the batch, else from storage) must name the
@@ -139,20 +145,32 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         return (new SegmentBatchResponse(indexed, batch.Segments.Count + batch.InitSegments.Count - indexed), null);
     }
 
-    /// <summary>The first object (in batch order) whose stored size is not the declared one; the checks run a few at a time.</summary>
+    /// <summary>
+    /// The first object (in batch order) whose stored size is not the declared one. The objects of one folder (segments/,
+    /// init/) are listed together, one range of names (<see cref="ICameraStorage.ListSizesAsync"/>), since a camera's names in
+    /// a folder sort in recording order: a batch of 200 segments costs one listing, not 200 HEADs. The listing may pass
+    /// <see cref="ListingAllowancePerObject"/> objects per object of the folder (plus <see cref="ListingAllowance"/>) that the
+    /// batch does not name, so a batch of names spread far apart costs one bounded listing, not one of the whole range.
+    /// What it did not find (a missing object, an object past where it stopped, an object alone in its folder) is checked
+    /// with a HEAD each, <see cref="StorageChecksInParallel"/> at a time.
+    /// </summary>
     static async Task<string?> FirstNotStoredAsync(ICameraStorage storage, Guid cameraId, IReadOnlyList<StoredObject> objects, CancellationToken cancellationToken)
     {
-        var wrong = new ConcurrentDictionary<int, string>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, objects.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = StorageChecksInParallel, CancellationToken = cancellationToken },
-            async (i, token) =>
+        var sizes = new ConcurrentDictionary<string, long?>(StringComparer.Ordinal);
+        var names = objects.Select(o => o.ObjectName).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var folder in names.GroupBy(n => n[..(n.LastIndexOf('/') + 1)], StringComparer.Ordinal).Where(f => f.Count() > 1))
+        {
+            var range = folder.Order(StringComparer.Ordinal).ToList();
+            foreach (var (name, size) in await storage.ListSizesAsync(cameraId, range, (ListingAllowancePerObject * range.Count) + ListingAllowance, cancellationToken))
             {
-                if (await storage.SizeAsync(cameraId, objects[i].ObjectName, token) != objects[i].Size)
-                {
-                    wrong[i] = objects[i].ObjectName;
-                }
-            });
-        return wrong.IsEmpty ? null : wrong[wrong.Keys.Min()];
+                sizes[name] = size;
+            }
+        }
+
+        await Parallel.ForEachAsync(names.Where(n => !sizes.ContainsKey(n)).ToList(),
+            new ParallelOptions { MaxDegreeOfParallelism = StorageChecksInParallel, CancellationToken = cancellationToken },
+            async (name, token) => sizes[name] = await storage.SizeAsync(cameraId, name, token));
+        return objects.FirstOrDefault(o => sizes[o.ObjectName] != o.Size)?.ObjectName;
     }
 
     /// <summary>

@@ -118,6 +118,43 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
         }
     }
 
+    /// <summary>
+    /// List Blobs under the names' common prefix, a page at a time. Azure has no "start after" (its continuation marker is
+    /// opaque), so the listing starts at the prefix's first blob: blobs before the first name count among the others, and a
+    /// page asks for as many as the listing may take, so that one request usually covers it. Azure lists in UTF-8 byte order.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, IReadOnlyList<string> names, int maxOthers, CancellationToken cancellationToken)
+    {
+        var listing = new NameRangeListing(names, maxOthers);
+        var container = service.GetBlobContainerClient(ContainerName(cameraId));
+        try
+        {
+            await Guarded(() => ListAsync(container, listing, Math.Min(names.Count + maxOthers + 1, 5000), cancellationToken));
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound || e.Status == 404)
+        {
+            // No container: the camera has stored nothing here.
+        }
+
+        return listing.Sizes;
+    }
+
+    static async Task<bool> ListAsync(BlobContainerClient container, NameRangeListing listing, int pageSize, CancellationToken cancellationToken)
+    {
+        await foreach (var page in container.GetBlobsAsync(prefix: listing.CommonPrefix, cancellationToken: cancellationToken).AsPages(pageSizeHint: pageSize))
+        {
+            foreach (var blob in page.Values)
+            {
+                if (!listing.Take(blob.Name, blob.Properties.ContentLength))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
     public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
     {

@@ -29,6 +29,52 @@ public static class CameraLayout
 }
 
 /// <summary>
+/// One <see cref="ICameraStorage.ListSizesAsync"/> as it goes: takes the listed objects in name order, keeps the named ones'
+/// sizes, counts the others and says when to stop.
+/// </summary>
+public sealed class NameRangeListing(IReadOnlyList<string> names, int maxOthers)
+{
+    /// <summary>How many objects past the named ones still missing a page asks for: a few unnamed ones, and the first past the range (so that the listing ends there).</summary>
+    const int PageSlack = 16;
+
+    readonly HashSet<string> _named = names.ToHashSet(StringComparer.Ordinal);
+    int _others;
+
+    public string First => names[0];
+
+    public string Last => names[^1];
+
+    /// <summary>The longest prefix the first and last names share: every name between them (ordinal) starts with it.</summary>
+    public string CommonPrefix => First[..First.AsSpan().CommonPrefixLength(Last)];
+
+    public Dictionary<string, long> Sizes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many objects the next page should ask for, at most <paramref name="most"/>: the named ones not found yet, and a few.</summary>
+    public int NextPageSize(int most) => Math.Min(most, _named.Count - Sizes.Count + PageSlack);
+
+    /// <summary>Takes the next object listed (in name order); false when the listing should stop (past the range, or too many others).</summary>
+    public bool Take(string name, long? size)
+    {
+        if (string.CompareOrdinal(name, Last) > 0)
+        {
+            return false;
+        }
+
+        if (_named.Contains(name))
+        {
+            if (size is { } bytes)
+            {
+                Sizes[name] = bytes;
+            }
+
+            return true;
+        }
+
+        return ++_others <= maxOthers;
+    }
+}
+
+/// <summary>
 /// One region's object storage as the control plane uses it: it grants cameras create-only access to
 /// their own objects, reads object sizes and wrapped keys to index them, deletes what retention
 /// has expired, and empties the storage of a deleted camera or organisation. It never reads media.
@@ -43,6 +89,16 @@ public interface ICameraStorage
 
     /// <returns>The object's size, or null if it does not exist.</returns>
     Task<long?> SizeAsync(Guid cameraId, string objectName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sizes of the named objects, read by listing the camera's objects from the first name to the last in name order:
+    /// one request for a range of up to a page of objects, where a HEAD per object would take one request each. The listing
+    /// stops past the last name, or once it has passed more than <paramref name="maxOthers"/> objects not named, so names
+    /// spread far apart cost a bounded listing (the answer then lacks the names past where it stopped).
+    /// </summary>
+    /// <param name="names">Object names in ordinal order (ASCII, as cameras' names are: the order both storages list in).</param>
+    /// <returns>Name and size of each named object listed. A name absent from it may still exist, past where the listing stopped.</returns>
+    Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, IReadOnlyList<string> names, int maxOthers, CancellationToken cancellationToken);
 
     /// <returns>A small object's bytes (a wrapped key), or null if missing or larger than <paramref name="maxBytes"/>.</returns>
     Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken);

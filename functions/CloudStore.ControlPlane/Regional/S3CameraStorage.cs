@@ -120,6 +120,42 @@ public sealed class S3CameraStorage(IAmazonS3 s3, IAmazonSecurityTokenService? s
         }
     }
 
+    /// <summary>
+    /// ListObjectsV2 under the names' common prefix, from just before the first name (StartAfter: the name with its last
+    /// character dropped sorts before it and after nothing in the range), each page after the last key listed and sized for
+    /// the named objects not found yet (so the listing rarely reads far past the range). S3 lists in UTF-8 byte order.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> ListSizesAsync(Guid cameraId, IReadOnlyList<string> names, int maxOthers, CancellationToken cancellationToken)
+    {
+        var listing = new NameRangeListing(names, maxOthers);
+        var cameraPrefix = CameraLayout.Name(cameraId) + "/";
+        var request = new ListObjectsV2Request
+        {
+            BucketName = options.Bucket,
+            Prefix = cameraPrefix + listing.CommonPrefix,
+            StartAfter = cameraPrefix + listing.First[..^1],
+        };
+        while (true)
+        {
+            request.MaxKeys = listing.NextPageSize(1000);
+            var page = await Guarded(() => s3.ListObjectsV2Async(request, cancellationToken));
+            foreach (var stored in page.S3Objects ?? [])
+            {
+                if (!listing.Take(stored.Key[cameraPrefix.Length..], stored.Size))
+                {
+                    return listing.Sizes;
+                }
+
+                request.StartAfter = stored.Key;
+            }
+
+            if (page.IsTruncated != true)
+            {
+                return listing.Sizes;
+            }
+        }
+    }
+
     public async Task<byte[]?> ReadSmallAsync(Guid cameraId, string objectName, int maxBytes, CancellationToken cancellationToken)
     {
         var size = await SizeAsync(cameraId, objectName, cancellationToken);
