@@ -86,7 +86,7 @@ public sealed class CameraUploader : IDisposable
         }
 
         var working = Path.Combine(_options.CacheFolder, "source-" + Guid.NewGuid().ToString("N")[..8]);
-        using var ffmpeg = Ffmpeg.StartSegmenting(source, working, _options.SegmentLength);
+        using var ffmpeg = await Ffmpeg.StartSegmentingAsync(source, working, _options.SegmentLength, cancellationToken);
         var errors = ffmpeg.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
@@ -103,7 +103,7 @@ public sealed class CameraUploader : IDisposable
                 {
                     if (ffmpeg.ExitCode != 0)
                     {
-                        throw new InvalidOperationException($"ffmpeg failed ({ffmpeg.ExitCode}): {await errors}");
+                        throw new VideoSourceException($"ffmpeg failed ({ffmpeg.ExitCode}): {await errors}");
                     }
 
                     return;
