@@ -446,6 +446,7 @@ static partial class CameraCommands
 
         public void Dispose()
         {
+            Client.Dispose();
             Http.Dispose();
             Handler.Dispose();
             _key.Dispose();
