@@ -33,12 +33,12 @@ public sealed record DeviceClientOptions
 /// assertion for a short-lived access token whenever the last one is about to expire.
 /// </summary>
 /// <param name="http">A client whose BaseAddress is the API root, e.g. <c>https://host/api/</c>.</param>
-public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider time, DeviceClientOptions? options = null)
+public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider time, DeviceClientOptions? options = null) : IDisposable
 {
     readonly DeviceClientOptions _options = options ?? new DeviceClientOptions();
     static readonly TimeSpan RenewBefore = TimeSpan.FromMinutes(1);
-    TokenResponse? _token;
-    DateTimeOffset _tokenExpires;
+    readonly SemaphoreSlim _signingIn = new(1, 1);
+    AccessToken? _token;
 
     public async Task<EnrolDeviceResponse> EnrolAsync(string enrolmentCode, string serial, CancellationToken cancellationToken)
     {
@@ -47,17 +47,32 @@ public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider ti
     }
 
     /// <summary>A valid access token, renewed with a new assertion when less than a minute is left.</summary>
+    /// <remarks>Shared by every camera of the device and both tasks of each: one sign-in at a time, the token replaced as a whole.</remarks>
     public async Task<string> AccessTokenAsync(Guid deviceId, string assertionAudience, CancellationToken cancellationToken)
     {
-        if (_token is null || time.GetUtcNow() >= _tokenExpires - RenewBefore)
+        if (Volatile.Read(ref _token) is { } valid && time.GetUtcNow() < valid.RenewAt)
         {
-            var assertion = key.CreateAssertion(deviceId, assertionAudience, time.GetUtcNow(), _options.FirmwareVersion);
-            using var response = await http.PostAsJsonAsync("devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, assertion), cancellationToken);
-            _token = await ReadAsync<TokenResponse>(response, cancellationToken);
-            _tokenExpires = time.GetUtcNow() + TimeSpan.FromSeconds(_token.ExpiresIn);
+            return valid.Value;
         }
 
-        return _token.AccessToken;
+        await _signingIn.WaitAsync(cancellationToken);
+        try
+        {
+            if (Volatile.Read(ref _token) is { } renewed && time.GetUtcNow() < renewed.RenewAt)
+            {
+                return renewed.Value; // Another task signed in while this one waited.
+            }
+
+            var assertion = key.CreateAssertion(deviceId, assertionAudience, time.GetUtcNow(), _options.FirmwareVersion);
+            using var response = await http.PostAsJsonAsync("devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, assertion), cancellationToken);
+            var token = await ReadAsync<TokenResponse>(response, cancellationToken);
+            Volatile.Write(ref _token, new AccessToken(token.AccessToken, time.GetUtcNow() + TimeSpan.FromSeconds(token.ExpiresIn) - RenewBefore));
+            return token.AccessToken;
+        }
+        finally
+        {
+            _signingIn.Release();
+        }
     }
 
     /// <summary>Step C: an upload grant for one of this device's cameras.</summary>
@@ -96,4 +111,9 @@ public sealed class DeviceClient(HttpClient http, DeviceKey key, TimeProvider ti
     }
 
     sealed record ProblemBody(string? Title, string? Detail);
+
+    sealed record AccessToken(string Value, DateTimeOffset RenewAt);
+
+    /// <summary>Releases the sign-in lock; the HTTP client and the key belong to the caller.</summary>
+    public void Dispose() => _signingIn.Dispose();
 }

@@ -18,6 +18,8 @@ namespace CloudStore.Device.Upload;
 /// order with the current grant (renewed before it expires), then indexes what it uploaded. Failures
 /// back off (2, 4, 8 … 600 s) and retry; nothing accepted into the cache is lost except segments the
 /// cache drops when full, which are counted. Retries, recoveries and drops are logged (<see cref="UploaderLog"/>).
+/// The producer and the sender share only the stream cache (which locks itself), the counters (atomic) and the
+/// grant (replaced as a whole, fetched by one of them at a time); everything else belongs to one of them.
 /// </summary>
 public sealed class CameraUploader : IDisposable
 {
@@ -31,6 +33,7 @@ public sealed class CameraUploader : IDisposable
     readonly DataKeys _keys;
     readonly ILogger _log;
     readonly SemaphoreSlim _work = new(0);
+    readonly SemaphoreSlim _granting = new(1, 1);
     readonly Dictionary<(string InitPath, Guid KeyId), string> _initNames = [];
     CredentialsResponse? _grant;
     DateTimeOffset _lastIndexed = DateTimeOffset.MinValue;
@@ -53,7 +56,7 @@ public sealed class CameraUploader : IDisposable
     public UploaderStats Stats { get; } = new();
 
     /// <summary>Sequence numbers the cache dropped (this run and before), oldest first.</summary>
-    public IReadOnlyList<long> DroppedSequences => [.. _cache.State.Dropped];
+    public IReadOnlyList<long> DroppedSequences => _cache.Dropped;
 
     /// <summary>Runs until the source ends and everything is uploaded and indexed, or until cancelled.</summary>
     public async Task RunAsync(VideoSource source, CancellationToken cancellationToken)
@@ -79,14 +82,14 @@ public sealed class CameraUploader : IDisposable
         {
             foreach (var segment in HlsFolder.ReadCompleted(folder.PlaylistPath))
             {
-                await TakeAsync(segment, cancellationToken);
+                await TakeAsync(segment, keptByUser: true, cancellationToken);
             }
 
             return;
         }
 
         var working = Path.Combine(_options.CacheFolder, "source-" + Guid.NewGuid().ToString("N")[..8]);
-        using var ffmpeg = Ffmpeg.StartSegmenting(source, working, _options.SegmentLength);
+        using var ffmpeg = await Ffmpeg.StartSegmentingAsync(source, working, _options.SegmentLength, cancellationToken);
         var errors = ffmpeg.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
@@ -96,14 +99,14 @@ public sealed class CameraUploader : IDisposable
                 var exited = ffmpeg.HasExited;
                 foreach (var segment in HlsFolder.ReadCompleted(Path.Combine(working, "out.m3u8")).Where(s => taken.Add(s.SegmentPath)))
                 {
-                    await TakeAsync(segment, cancellationToken);
+                    await TakeAsync(segment, keptByUser: false, cancellationToken);
                 }
 
                 if (exited)
                 {
                     if (ffmpeg.ExitCode != 0)
                     {
-                        throw new InvalidOperationException($"ffmpeg failed ({ffmpeg.ExitCode}): {await errors}");
+                        throw new VideoSourceException($"ffmpeg failed ({ffmpeg.ExitCode}): {await errors}");
                     }
 
                     return;
@@ -123,9 +126,10 @@ public sealed class CameraUploader : IDisposable
         }
     }
 
-    async Task TakeAsync(SourceSegment segment, CancellationToken cancellationToken)
+    /// <param name="keptByUser">A folder source's segment: remembered as taken, so a restart does not take it twice.</param>
+    async Task TakeAsync(SourceSegment segment, bool keptByUser, CancellationToken cancellationToken)
     {
-        if (_cache.State.Consumed.Contains(segment.SegmentPath))
+        if (keptByUser && _cache.HasTaken(segment))
         {
             return;
         }
@@ -151,7 +155,7 @@ public sealed class CameraUploader : IDisposable
         var sequence = _cache.NextSequence();
         var iv = SegmentCipher.NewIv();
         var metadata = new SegmentInfo(sequence, segment.StartTime, (int)Math.Round(segment.Duration.TotalMilliseconds), initName, info.Codec, info.Width, info.Height);
-        AddToCache(CacheItemKind.Segment, $"segments/{sequence:D12}.m4s", SegmentCipher.Encrypt(plaintext, key.Key, iv), key.Id, iv, metadata, segment.SegmentPath);
+        AddToCache(CacheItemKind.Segment, $"segments/{sequence:D12}.m4s", SegmentCipher.Encrypt(plaintext, key.Key, iv), key.Id, iv, metadata, keptByUser ? segment.SegmentPath : null);
         Stats.AddQueued();
         if (_options.DeleteSourceFiles)
         {
@@ -178,12 +182,12 @@ public sealed class CameraUploader : IDisposable
         var delay = _options.BackoffBase;
         for (var attempt = 1; ; attempt++)
         {
-            if (_grant is { } grant)
+            if (Volatile.Read(ref _grant) is { } grant)
             {
                 return grant.PublicKey;
             }
 
-            if (_cache.State.PublicKey is { } saved)
+            if (_cache.PublicKey is { } saved)
             {
                 return saved;
             }
@@ -253,7 +257,7 @@ public sealed class CameraUploader : IDisposable
             {
                 if (e is RequestFailedException { Status: 403 })
                 {
-                    _grant = null; // Expired or revoked grant: get a new one before the retry.
+                    Volatile.Write(ref _grant, null); // Expired or revoked grant: get a new one before the retry.
                 }
 
                 failures++;
@@ -312,7 +316,7 @@ public sealed class CameraUploader : IDisposable
                 names[^1] = item.Stored.ObjectName;
             }
 
-            _grant = grant = await _client.CredentialsAsync(_identity, _options.CameraId, cancellationToken, names);
+            grant = await GrantAsync(cancellationToken, names);
         }
 
         await using var body = new ThrottledStream(_cache.OpenContent(item), _bandwidth);
@@ -378,20 +382,28 @@ public sealed class CameraUploader : IDisposable
         }
     }
 
-    async Task<CredentialsResponse> GrantAsync(CancellationToken cancellationToken)
+    /// <summary>The current grant, or a new one when it is due for renewal or must name <paramref name="objectNames"/>.</summary>
+    /// <remarks>One request at a time: the producer (for the public key) and the sender may both find the grant due.</remarks>
+    async Task<CredentialsResponse> GrantAsync(CancellationToken cancellationToken, IReadOnlyList<string>? objectNames = null)
     {
-        if (_grant is { } current && _time.GetUtcNow() < current.RenewAt)
+        await _granting.WaitAsync(cancellationToken);
+        try
         {
-            return current;
-        }
+            if (Volatile.Read(ref _grant) is { } current && _time.GetUtcNow() < current.RenewAt
+                && (objectNames is null || objectNames.All(n => current.PutUrls?.ContainsKey(n) == true)))
+            {
+                return current;
+            }
 
-        _grant = await _client.CredentialsAsync(_identity, _options.CameraId, cancellationToken);
-        if (_cache.State.PublicKey?.KeyId != _grant.PublicKey.KeyId)
+            var grant = await _client.CredentialsAsync(_identity, _options.CameraId, cancellationToken, objectNames);
+            _cache.SavePublicKey(grant.PublicKey);
+            Volatile.Write(ref _grant, grant);
+            return grant;
+        }
+        finally
         {
-            _cache.SavePublicKey(_grant.PublicKey);
+            _granting.Release();
         }
-
-        return _grant;
     }
 
     TimeSpan Next(TimeSpan delay) => delay * 2 > _options.BackoffMax ? _options.BackoffMax : delay * 2;
@@ -414,5 +426,6 @@ public sealed class CameraUploader : IDisposable
         _bandwidth?.Dispose();
         _storageHttp.Dispose();
         _work.Dispose();
+        _granting.Dispose();
     }
 }

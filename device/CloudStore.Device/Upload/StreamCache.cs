@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CloudStore.Contracts;
+using CloudStore.Device.Media;
 
 namespace CloudStore.Device.Upload;
 
@@ -22,44 +23,37 @@ public sealed record CacheItem(
     string? SourcePath,
     bool Uploaded = false);
 
-/// <summary>What the cache remembers across restarts besides its items.</summary>
-public sealed class CacheState
-{
-    public long NextOrder { get; set; }
-
-    public long NextSequence { get; set; }
-
-    /// <summary>Sequence numbers dropped because the cache was full, oldest first.</summary>
-    public List<long> Dropped { get; set; } = [];
-
-    /// <summary>Source files already taken in (for folder sources, so a restart does not take them twice).</summary>
-    public HashSet<string> Consumed { get; set; } = [];
-
-    /// <summary>The last public key received with a grant, so encryption can go on while the link is down.</summary>
-    public PublicKeyResponse? PublicKey { get; set; }
-}
-
 /// <summary>
 /// The stream cache: a bounded on-disk queue of encrypted files that survives restarts. When adding a
 /// file would exceed the capacity, the oldest segments not yet uploaded are dropped and counted
 /// (wrapped keys and init segments are small and never dropped: later segments need them).
 /// Each item is two files, <c>NNNNNNNNNNNN.bin</c> (ciphertext) and <c>.json</c>; every write is to a
-/// temporary file renamed into place, so a crash leaves whole items only.
+/// temporary file renamed into place, so a crash leaves whole items only. What the cache remembers besides
+/// its items is small and bounded (<see cref="CacheState"/>): each change is one line appended to
+/// <c>state.journal</c>, folded into <c>state.json</c> when the journal passes <see cref="JournalLimitBytes"/>.
+/// Safe to share between the producer and the sender: every member takes one lock.
 /// </summary>
 public sealed class StreamCache
 {
+    /// <summary>Size past which the journal is folded into the snapshot (so the state files never exceed a few KiB).</summary>
+    public const int JournalLimitBytes = 8 * 1024;
+
     readonly string _folder;
     readonly long _capacity;
     readonly Lock _gate = new();
     readonly SortedDictionary<long, CacheItem> _items = [];
+    readonly CacheState _state;
+    long _nextOrder;
     long _bytes;
+    long _journalBytes;
 
     public StreamCache(string folder, long capacityBytes)
     {
         _folder = folder;
         _capacity = capacityBytes;
         Directory.CreateDirectory(folder);
-        State = File.Exists(StatePath) ? JsonSerializer.Deserialize<CacheState>(File.ReadAllText(StatePath)) ?? new CacheState() : new CacheState();
+        _state = CacheState.Load(SnapshotPath, JournalPath);
+        _journalBytes = File.Exists(JournalPath) ? new FileInfo(JournalPath).Length : 0;
         foreach (var json in Directory.EnumerateFiles(folder, "*.json").Where(f => Path.GetFileName(f) != "state.json"))
         {
             var item = JsonSerializer.Deserialize<CacheItem>(File.ReadAllText(json));
@@ -71,20 +65,16 @@ public sealed class StreamCache
 
             _items[item.Order] = item;
             _bytes += item.Stored.Size;
+            _nextOrder = Math.Max(_nextOrder, item.Order + 1);
 
-            // An item written just before a crash, ahead of the state file, still counts as taken in.
-            State.NextOrder = Math.Max(State.NextOrder, item.Order + 1);
-            State.NextSequence = Math.Max(State.NextSequence, (item.Segment?.Sequence ?? -1) + 1);
-            if (item.SourcePath is not null)
-            {
-                State.Consumed.Add(item.SourcePath);
-            }
+            // An item written just before a crash, ahead of its journal line, still counts as taken in.
+            _state.Apply(new CacheState.Change { NextSequence = item.Segment?.Sequence + 1, Taken = Taken(item.SourcePath, item.Segment) });
         }
     }
 
-    public CacheState State { get; }
+    string SnapshotPath => Path.Combine(_folder, "state.json");
 
-    string StatePath => Path.Combine(_folder, "state.json");
+    string JournalPath => Path.Combine(_folder, "state.journal");
 
     public long Bytes
     {
@@ -108,29 +98,59 @@ public sealed class StreamCache
         }
     }
 
+    /// <summary>Sequence numbers dropped because the cache was full (the most recent <see cref="CacheState.MaxDroppedRanges"/> runs of them), oldest first.</summary>
+    public IReadOnlyList<long> Dropped
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _state.Dropped.SelectMany(r => Enumerable.Range(0, (int)(r.Last - r.First + 1)).Select(i => r.First + i))];
+            }
+        }
+    }
+
+    /// <summary>The last public key received with a grant, so encryption can go on while the link is down.</summary>
+    public PublicKeyResponse? PublicKey
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state.PublicKey;
+            }
+        }
+    }
+
     /// <summary>Reserves the next sequence number for a segment.</summary>
     public long NextSequence()
     {
         lock (_gate)
         {
-            return State.NextSequence++;
+            return _state.NextSequence++;
         }
     }
 
+    /// <summary>Whether a segment of a source folder was taken in already (by this run or one before it).</summary>
+    public bool HasTaken(SourceSegment segment)
+    {
+        lock (_gate)
+        {
+            return _state.Taken.FirstOrDefault(t => t.Folder == FolderOf(segment.SegmentPath)) is { } taken && segment.StartTime <= taken.Through;
+        }
+    }
+
+    /// <param name="sourcePath">For a segment from a source folder the user keeps: its file, remembered as taken (by its folder and start time).</param>
     /// <returns>The sequence numbers dropped to make room, if any.</returns>
     public IReadOnlyList<long> Add(CacheItemKind kind, StoredObject stored, SegmentInfo? segment, string? sourcePath, byte[] ciphertext)
     {
         lock (_gate)
         {
-            var item = new CacheItem(State.NextOrder++, kind, stored, segment, sourcePath);
+            var item = new CacheItem(_nextOrder++, kind, stored, segment, sourcePath);
             WriteAtomically(ContentPath(item.Order), ciphertext);
             WriteAtomically(ItemPath(item.Order), JsonSerializer.SerializeToUtf8Bytes(item));
             _items[item.Order] = item;
             _bytes += stored.Size;
-            if (sourcePath is not null)
-            {
-                State.Consumed.Add(sourcePath);
-            }
 
             var dropped = new List<long>();
             while (_bytes > _capacity && _items.Values.FirstOrDefault(i => i.Kind == CacheItemKind.Segment && !i.Uploaded) is { } oldest)
@@ -139,8 +159,11 @@ public sealed class StreamCache
                 dropped.Add(oldest.Segment!.Sequence);
             }
 
-            State.Dropped.AddRange(dropped);
-            SaveState();
+            if (segment is not null || dropped.Count > 0)
+            {
+                Record(new CacheState.Change { NextSequence = segment?.Sequence + 1, Dropped = dropped.Count > 0 ? [.. dropped] : null, Taken = Taken(sourcePath, segment) });
+            }
+
             return dropped;
         }
     }
@@ -183,14 +206,46 @@ public sealed class StreamCache
         }
     }
 
+    /// <summary>Keeps the public key a grant came with, if it is not the one kept already.</summary>
     public void SavePublicKey(PublicKeyResponse key)
     {
         lock (_gate)
         {
-            State.PublicKey = key;
-            SaveState();
+            if (_state.PublicKey != key)
+            {
+                Record(new CacheState.Change { PublicKey = key });
+            }
         }
     }
+
+    /// <summary>Applies a change and appends it to the journal; folds the journal into the snapshot when it has grown.</summary>
+    void Record(CacheState.Change change)
+    {
+        _state.Apply(change);
+        var line = JsonSerializer.SerializeToUtf8Bytes(change);
+        if (_journalBytes + line.Length + 1 > JournalLimitBytes)
+        {
+            // Snapshot first, journal second: a crash in between replays old changes over the new snapshot, which
+            // changes nothing (every change is a high-water mark or a set union).
+            WriteAtomically(SnapshotPath, JsonSerializer.SerializeToUtf8Bytes(_state));
+            File.Delete(JournalPath);
+            _journalBytes = 0;
+            return;
+        }
+
+        using (var journal = new FileStream(JournalPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            journal.Write(line);
+            journal.WriteByte((byte)'\n');
+        }
+
+        _journalBytes += line.Length + 1;
+    }
+
+    static CacheState.TakenThrough? Taken(string? sourcePath, SegmentInfo? segment) =>
+        sourcePath is not null && segment is not null ? new CacheState.TakenThrough(FolderOf(sourcePath), segment.StartTime) : null;
+
+    static string FolderOf(string path) => Path.GetDirectoryName(Path.GetFullPath(path)) ?? "";
 
     void DeleteFiles(CacheItem item)
     {
@@ -199,8 +254,6 @@ public sealed class StreamCache
         _items.Remove(item.Order);
         _bytes -= item.Stored.Size;
     }
-
-    void SaveState() => WriteAtomically(StatePath, JsonSerializer.SerializeToUtf8Bytes(State));
 
     string ItemPath(long order) => Path.Combine(_folder, $"{order:D12}.json");
 

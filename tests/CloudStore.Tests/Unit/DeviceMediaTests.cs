@@ -54,11 +54,64 @@ public sealed class DeviceMediaTests : IDisposable
 
         var reopened = new StreamCache(_folder, capacityBytes: 300);
 
-        Assert.Equal([second], reopened.State.Dropped);
+        Assert.Equal([second], reopened.Dropped);
         Assert.Equal([CacheItemKind.WrappedKey, CacheItemKind.Segment, CacheItemKind.Segment], reopened.Items().Select(i => i.Kind));
         Assert.Equal([first, third], reopened.Items().Where(i => i.Segment is not null).Select(i => i.Segment!.Sequence));
         Assert.True(reopened.Items().Single(i => i.Segment?.Sequence == first).Uploaded);
         Assert.Equal(third + 1, reopened.NextSequence());
+    }
+
+    [Fact]
+    public void StreamCache_TwoThousandFolderSegmentsWithDrops_StateStaysSmall_AndRemembersWhereItWas()
+    {
+        var cache = new StreamCache(_folder, capacityBytes: 250);
+        cache.SavePublicKey(new PublicKeyResponse("key-1", 1, new string('A', 400)));
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var largest = 0L;
+        const int segments = 2_000; // Each remembered path alone would take 70 KiB.
+        for (var i = 0; i < segments; i++)
+        {
+            // Every tenth segment is never uploaded, so the cache overflows now and then and drops one.
+            var sequence = FolderSegment(cache, $"/recordings/gate/seg_{i:D6}.m4s", start.AddSeconds(4 * i));
+            var item = cache.Items().Single(x => x.Segment?.Sequence == sequence);
+            if (i % 10 != 0)
+            {
+                cache.MarkUploaded(item);
+                cache.Remove([item]);
+            }
+
+            if (i % 20 == 0)
+            {
+                largest = Math.Max(largest, StateBytes());
+            }
+        }
+
+        var reopened = new StreamCache(_folder, capacityBytes: 250);
+
+        Assert.True(largest <= 16 * 1024, $"the state files reached {largest} bytes");
+        Assert.Equal(segments, reopened.NextSequence());
+        Assert.True(reopened.HasTaken(new SourceSegment("/recordings/gate/init.mp4", $"/recordings/gate/seg_{segments - 1:D6}.m4s", start.AddSeconds(4 * (segments - 1)), TimeSpan.FromSeconds(4))));
+        Assert.False(reopened.HasTaken(new SourceSegment("/recordings/gate/init.mp4", $"/recordings/gate/seg_{segments:D6}.m4s", start.AddSeconds(4 * segments), TimeSpan.FromSeconds(4))));
+        Assert.Equal("key-1", reopened.PublicKey?.KeyId);
+        Assert.Equal(CacheState.MaxDroppedRanges, reopened.Dropped.Count);
+        Assert.Equal(segments - 20, reopened.Dropped[^1]);
+    }
+
+    [Fact]
+    public void StreamCache_EachSegment_AppendsOneJournalLine_SnapshotUntouched_TornLastLineIgnored()
+    {
+        var cache = new StreamCache(_folder, capacityBytes: 10_000);
+        cache.SavePublicKey(new PublicKeyResponse("key-1", 1, "AAAA"));
+        Segment(cache, 10);
+        var journal = Path.Combine(_folder, "state.journal");
+        var before = File.ReadAllLines(journal).Length;
+
+        var sequence = Segment(cache, 10);
+        File.AppendAllText(journal, "{\"NextSequence\":99"); // a crash in the middle of a line
+
+        Assert.Equal(before + 1, File.ReadAllLines(journal).Length - 1);
+        Assert.False(File.Exists(Path.Combine(_folder, "state.json")), "the snapshot was written for a segment");
+        Assert.Equal(sequence + 1, new StreamCache(_folder, capacityBytes: 10_000).NextSequence());
     }
 
     [Fact]
@@ -104,6 +157,16 @@ public sealed class DeviceMediaTests : IDisposable
             new SegmentInfo(sequence, TimeProvider.System.GetUtcNow(), 4000, "init/i.mp4", "avc1.4d401e", 640, 360), $"/source/{sequence}", new byte[size]);
         return sequence;
     }
+
+    static long FolderSegment(StreamCache cache, string path, DateTimeOffset startTime)
+    {
+        var sequence = cache.NextSequence();
+        cache.Add(CacheItemKind.Segment, Stored($"segments/{sequence:D12}.m4s", 100),
+            new SegmentInfo(sequence, startTime, 4000, "init/i.mp4", "avc1.4d401e", 640, 360), path, new byte[100]);
+        return sequence;
+    }
+
+    long StateBytes() => Directory.EnumerateFiles(_folder, "state.*").Sum(f => new FileInfo(f).Length);
 
     static StoredObject Stored(string name, long size) => new(name, size, new string('0', 64), Guid.NewGuid(), new string('0', 32));
 
