@@ -245,13 +245,20 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
         {
             return await call();
         }
-        catch (RequestFailedException e) when (e.Status is 0 or >= 500 || e.InnerException is HttpRequestException or IOException)
-        {
-            throw new StorageUnavailableException(e);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or AggregateException { InnerException: HttpRequestException })
+        catch (Exception e) when (Unavailable(e))
         {
             throw new StorageUnavailableException(e);
         }
     }
+
+    /// <summary>
+    /// Storage did not answer, or answered 5xx. The client's retry policy, once it gives up, throws an AggregateException
+    /// of its attempts' failures (each a RequestFailedException of status 0 over the connection error).
+    /// </summary>
+    static bool Unavailable(Exception e) => e switch
+    {
+        RequestFailedException failed => failed.Status is 0 or >= 500 || failed.InnerException is HttpRequestException or IOException,
+        AggregateException attempts => attempts.InnerExceptions.Count > 0 && attempts.InnerExceptions.All(Unavailable),
+        _ => e is HttpRequestException or IOException,
+    };
 }

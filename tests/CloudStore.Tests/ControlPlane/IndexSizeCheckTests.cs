@@ -51,6 +51,30 @@ public sealed class IndexSizeCheckTests(LocalCloudFixture stack) : IClassFixture
         Assert.Empty(noCamera);
     }
 
+    /// <summary>
+    /// Storage down: every size look-up the index makes says so (<see cref="StorageUnavailableException"/>, answered 503 and
+    /// retried by the camera), never another exception, which the API would answer 500. Azure's client gives up with an
+    /// AggregateException of its attempts' failures.
+    /// </summary>
+    [Fact]
+    public async Task ListSizesAndSize_StorageDown_StorageUnavailable()
+    {
+        await using var host = DecommissionKit.SweepHost(stack);
+        var regions = host.Services.GetRequiredService<RegionCatalog>();
+        await stack.Cloud.StopStorageAsync();
+        try
+        {
+            // Azurite is what the stack stops (the S3 server stays up); each call takes the client's retries, so one each.
+            await Assert.ThrowsAsync<StorageUnavailableException>(() =>
+                regions.Storage(Regions.EuFrankfurt).ListSizesAsync(Guid.NewGuid(), [Segment(1), Segment(2)], 10, CancellationToken.None));
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => regions.Storage(Regions.UkLondon).SizeAsync(Guid.NewGuid(), Segment(1), CancellationToken.None));
+        }
+        finally
+        {
+            await stack.Cloud.StartStorageAsync(CancellationToken.None);
+        }
+    }
+
     static SortedDictionary<string, long> Sizes(params int[] sequences) => new(sequences.ToDictionary(i => Segment(i), i => PlantedSize(Segment(i))), StringComparer.Ordinal);
 
     static SortedDictionary<string, long> Sorted(IReadOnlyDictionary<string, long> sizes) => new(sizes.ToDictionary(), StringComparer.Ordinal);
