@@ -151,11 +151,11 @@ public sealed class CameraUploader : IDisposable
             _initNames[(segment.InitPath, key.Id)] = initName;
         }
 
-        var plaintext = await File.ReadAllBytesAsync(segment.SegmentPath, cancellationToken);
         var sequence = _cache.NextSequence();
         var iv = SegmentCipher.NewIv();
         var metadata = new SegmentInfo(sequence, segment.StartTime, (int)Math.Round(segment.Duration.TotalMilliseconds), initName, info.Codec, info.Width, info.Height);
-        AddToCache(CacheItemKind.Segment, $"segments/{sequence:D12}.m4s", SegmentCipher.Encrypt(plaintext, key.Key, iv), key.Id, iv, metadata, keptByUser ? segment.SegmentPath : null);
+        var stored = await EncryptIntoCacheAsync(segment.SegmentPath, $"segments/{sequence:D12}.m4s", key, iv, cancellationToken);
+        AddToCache(CacheItemKind.Segment, stored.Object, stored.File, metadata, keptByUser ? segment.SegmentPath : null);
         Stats.AddQueued();
         if (_options.DeleteSourceFiles)
         {
@@ -163,10 +163,44 @@ public sealed class CameraUploader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Encrypts a recorder's file into a new cache file a chunk at a time, hashing the ciphertext on the way: a segment is
+    /// never held whole in memory, plaintext or ciphertext (<see cref="SegmentCipher.EncryptAsync"/>).
+    /// </summary>
+    async Task<(StoredObject Object, string File)> EncryptIntoCacheAsync(string source, string objectName, DataKey key, byte[] iv, CancellationToken cancellationToken)
+    {
+        var file = _cache.NewContentFile();
+        try
+        {
+            using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size;
+            await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
+            await using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                size = await SegmentCipher.EncryptAsync(input, output, key.Key, iv, digest, cancellationToken);
+            }
+
+            return (new StoredObject(objectName, size, Convert.ToHexStringLower(digest.GetHashAndReset()), key.Id, Convert.ToHexStringLower(iv)), file);
+        }
+        catch
+        {
+            File.Delete(file);
+            throw;
+        }
+    }
+
     void AddToCache(CacheItemKind kind, string objectName, byte[] content, Guid keyId, byte[] iv, SegmentInfo? segment, string? sourcePath)
     {
         var stored = new StoredObject(objectName, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)), keyId, Convert.ToHexStringLower(iv));
-        var dropped = _cache.Add(kind, stored, segment, sourcePath, content);
+        Added(stored, _cache.Add(kind, stored, segment, sourcePath, content));
+    }
+
+    void AddToCache(CacheItemKind kind, StoredObject stored, string contentFile, SegmentInfo? segment, string? sourcePath) =>
+        Added(stored, _cache.Add(kind, stored, segment, sourcePath, contentFile));
+
+    /// <summary>An item is in the cache: the segments dropped to make room for it are logged and counted, and the uploader woken.</summary>
+    void Added(StoredObject stored, IReadOnlyList<long> dropped)
+    {
         foreach (var sequence in dropped)
         {
             UploaderLog.SegmentDropped(_log, _options.CameraId, sequence, stored.Size, _options.CacheCapacityBytes);

@@ -54,6 +54,11 @@ public sealed class StreamCache
         Directory.CreateDirectory(folder);
         _state = CacheState.Load(SnapshotPath, JournalPath);
         _journalBytes = File.Exists(JournalPath) ? new FileInfo(JournalPath).Length : 0;
+        foreach (var unfinished in Directory.EnumerateFiles(folder, "*.tmp"))
+        {
+            File.Delete(unfinished); // Written when the camera stopped, before it was added: its segment is taken in again.
+        }
+
         foreach (var json in Directory.EnumerateFiles(folder, "*.json").Where(f => Path.GetFileName(f) != "state.json"))
         {
             var item = JsonSerializer.Deserialize<CacheItem>(File.ReadAllText(json));
@@ -140,14 +145,27 @@ public sealed class StreamCache
         }
     }
 
+    /// <summary>A new file in the cache's folder for content to be written before it is added (<see cref="Add(CacheItemKind, StoredObject, SegmentInfo?, string?, string)"/>).</summary>
+    public string NewContentFile() => Path.Combine(_folder, $"incoming-{Guid.NewGuid():N}.tmp");
+
     /// <param name="sourcePath">For a segment from a source folder the user keeps: its file, remembered as taken (by its folder and start time).</param>
     /// <returns>The sequence numbers dropped to make room, if any.</returns>
     public IReadOnlyList<long> Add(CacheItemKind kind, StoredObject stored, SegmentInfo? segment, string? sourcePath, byte[] ciphertext)
     {
+        var content = NewContentFile();
+        File.WriteAllBytes(content, ciphertext);
+        return Add(kind, stored, segment, sourcePath, content);
+    }
+
+    /// <summary>Adds an item whose ciphertext was written to <paramref name="contentFile"/> (from <see cref="NewContentFile"/>), which moves into the cache.</summary>
+    /// <param name="sourcePath">For a segment from a source folder the user keeps: its file, remembered as taken (by its folder and start time).</param>
+    /// <returns>The sequence numbers dropped to make room, if any.</returns>
+    public IReadOnlyList<long> Add(CacheItemKind kind, StoredObject stored, SegmentInfo? segment, string? sourcePath, string contentFile)
+    {
         lock (_gate)
         {
             var item = new CacheItem(_nextOrder++, kind, stored, segment, sourcePath);
-            WriteAtomically(ContentPath(item.Order), ciphertext);
+            File.Move(contentFile, ContentPath(item.Order), overwrite: true);
             WriteAtomically(ItemPath(item.Order), JsonSerializer.SerializeToUtf8Bytes(item));
             _items[item.Order] = item;
             _bytes += stored.Size;

@@ -43,6 +43,24 @@ public sealed class DeviceMediaTests : IDisposable
     }
 
     [Fact]
+    public void StreamCache_ContentWrittenButNotAddedWhenTheCameraStopped_IsGoneAtRestart_AddedContentStays()
+    {
+        var cache = new StreamCache(_folder, capacityBytes: 1000);
+        var added = cache.NewContentFile();
+        File.WriteAllBytes(added, new byte[100]);
+        cache.Add(CacheItemKind.WrappedKey, Stored("keys/k.key", 100), null, null, added);
+        var unfinished = cache.NewContentFile();
+        File.WriteAllBytes(unfinished, new byte[50]);
+
+        var reopened = new StreamCache(_folder, capacityBytes: 1000);
+
+        Assert.False(File.Exists(unfinished));
+        Assert.False(File.Exists(added)); // moved into the cache
+        using var content = reopened.OpenContent(Assert.Single(reopened.Items()));
+        Assert.Equal(100, content.Length);
+    }
+
+    [Fact]
     public void StreamCache_Full_DropsOldestUnsentSegmentsOnly_AndRemembersAcrossRestart()
     {
         var cache = new StreamCache(_folder, capacityBytes: 300);
