@@ -39,8 +39,11 @@ public static class Bench
             case ["encryption"]:
                 await EncryptionBench.RunAsync();
                 return 0;
+            case ["player"]:
+                await PlaybackBench.RunAsync();
+                return 0;
             case [_, ..]:
-                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption]");
+                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption | player]");
                 return 2;
         }
 

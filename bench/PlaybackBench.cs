@@ -6,6 +6,11 @@ using CloudStore.Device.Media;
 using CloudStore.Device.Upload;
 using CloudStore.LocalStack;
 using CloudStore.Testing;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using CloudStore.ControlPlane.Recordings;
 using Microsoft.Playwright;
 
 namespace CloudStore.Bench;
@@ -28,7 +33,7 @@ public static class PlaybackBench
         try
         {
             await using var stack = await LocalCloud.StartAsync(new LocalCloudOptions(state, PersistentStorage: false), cancellationToken);
-            var (account, recorded) = await RecordAsync(stack, state, cancellationToken);
+            var (account, recorded, source) = await RecordAsync(stack, state, cancellationToken);
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await LocalChromium.LaunchAsync(playwright, stack.Certificates.ServerCertificate);
             var page = await browser.NewPageAsync();
@@ -56,6 +61,11 @@ public static class PlaybackBench
             }
 
             Bench.Report("Player: seek on the timeline to next frame shown", Median(seeks), "within the loaded playlist");
+
+            var (encrypted, plain) = await EncryptedAgainstPlainAsync(page, stack, account, recorded, source, cancellationToken);
+            Bench.Report("Player: first frame, encrypted (pairs, playlists routed alike)", encrypted, "warm; key request, WebCrypto decryption");
+            Bench.Report("Player: first frame, unencrypted copy (same pairs)", plain,
+                string.Create(CultureInfo.InvariantCulture, $"encrypted ÷ unencrypted {encrypted / plain:F2}× (target ≤ 1.1×)"));
         }
         finally
         {
@@ -79,8 +89,100 @@ public static class PlaybackBench
         }
         """;
 
+    /// <summary>
+    /// Time to first frame with and without encryption, the rest alike: the same page, hls.js, SHA-256 checks, storage
+    /// server and SAS-signed reads. The plaintext files the camera recorded are copied into the same storage account, and
+    /// the page's playlist request is routed through Playwright in both cases (fetched from the API as it asked); for the
+    /// unencrypted open, that playlist is rewritten to name the plaintext copies, with their digests and no key tags.
+    /// Opens alternate (encrypted first, then unencrypted first), at the same moments, with a warm cache.
+    /// </summary>
+    static async Task<(TimeSpan Encrypted, TimeSpan Plain)> EncryptedAgainstPlainAsync(
+        IPage page, LocalCloud stack, DemoAccount account, DateTimeOffset recorded, IReadOnlyList<SourceSegment> source, CancellationToken cancellationToken)
+    {
+        using var transport = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate));
+        var storage = new BlobServiceClient(stack.Azurite.Account(DemoSetup.Region).ConnectionString,
+            new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(transport) });
+        var container = storage.GetBlobContainerClient("bench-plaintext");
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        var files = source.Select(s => s.SegmentPath).Prepend(source[0].InitPath).ToList();
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file, cancellationToken);
+            await container.GetBlobClient(Path.GetFileName(file)).UploadAsync(new BinaryData(bytes), overwrite: true, cancellationToken);
+            digests[Path.GetFileName(file)] = System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(bytes));
+        }
+
+        var plainRun = -1; // -1: pass the API's playlist on; otherwise the run whose plaintext URLs to give
+        await page.RouteAsync("**/playlist.m3u8*", async route =>
+        {
+            var response = await route.FetchAsync();
+            var text = await response.TextAsync();
+            await route.FulfillAsync(new() { Response = response, Body = plainRun < 0 ? text : Plaintext(text, container, source, digests, plainRun) });
+        });
+
+        var encrypted = new List<TimeSpan>();
+        var plain = new List<TimeSpan>();
+        for (var i = 0; i < 2 * Runs; i++)
+        {
+            var at = recorded.AddSeconds(5 + (3 * i));
+            foreach (var withKeys in i % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                plainRun = withKeys ? -1 : i;
+                (withKeys ? encrypted : plain).Add(await FirstFrameAsync(page, stack, account, at));
+            }
+        }
+
+        await page.UnrouteAllAsync();
+        return (Median(encrypted), Median(plain));
+    }
+
+    /// <summary>
+    /// The API's playlist with each encrypted file replaced by the plaintext copy it was made from (a fresh SAS URL a run,
+    /// so the browser's cache never answers), each digest by the copy's, and no key tags.
+    /// </summary>
+    static string Plaintext(string playlist, BlobContainerClient container, IReadOnlyList<SourceSegment> source, Dictionary<string, string> digests, int run)
+    {
+        var expires = TimeProvider.System.GetUtcNow().AddHours(1).AddSeconds(run);
+        string Url(string name) => container.GetBlobClient(name).GenerateSasUri(BlobSasPermissions.Read, expires).ToString();
+        var init = Path.GetFileName(source[0].InitPath);
+        var lines = new List<string>();
+        foreach (var line in playlist.Split('\n'))
+        {
+            if (line.StartsWith("#EXT-X-KEY:", StringComparison.Ordinal) || line.StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (line.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal))
+            {
+                lines.Add(HlsPlaylist.DigestTag + digests[init]);
+                lines.Add($"#EXT-X-MAP:URI=\"{Url(init)}\"");
+            }
+            else if (Regex.Match(line, @"/segments/(\d{12})\.m4s\?") is { Success: true } segment)
+            {
+                var name = Path.GetFileName(source[int.Parse(segment.Groups[1].Value, CultureInfo.InvariantCulture)].SegmentPath);
+                lines.Insert(lines.FindLastIndex(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal)), HlsPlaylist.DigestTag + digests[name]);
+                lines.Add(Url(name));
+            }
+            else
+            {
+                lines.Add(line);
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    static async Task<TimeSpan> FirstFrameAsync(IPage page, LocalCloud stack, DemoAccount account, DateTimeOffset at)
+    {
+        await page.GotoAsync(new Uri(stack.PlayerUrl, $"cameras/{account.CameraIds[0]}?at={Uri.EscapeDataString(at.ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await page.WaitForFunctionAsync("() => performance.getEntriesByName('cloudstore:first-frame').length > 0", null, new() { Timeout = 30_000 });
+        return TimeSpan.FromMilliseconds(await page.EvaluateAsync<double>("() => performance.getEntriesByName('cloudstore:first-frame')[0].startTime"));
+    }
+
     /// <summary>The demo organisation with one minute of generated video (cut faster than real time) uploaded by its first camera.</summary>
-    static async Task<(DemoAccount Account, DateTimeOffset Start)> RecordAsync(LocalCloud stack, string state, CancellationToken cancellationToken)
+    static async Task<(DemoAccount Account, DateTimeOffset Start, IReadOnlyList<SourceSegment> Source)> RecordAsync(LocalCloud stack, string state, CancellationToken cancellationToken)
     {
         var cameraFolder = Path.Combine(state, "camera");
         using var deviceKey = DeviceKey.LoadOrCreate(Path.Combine(cameraFolder, "device-key.pem"));
@@ -91,7 +193,7 @@ public static class PlaybackBench
         var identity = JsonSerializer.Deserialize<DeviceIdentity>(await File.ReadAllTextAsync(identityFile, cancellationToken))!;
         var playlist = await Ffmpeg.SegmentToFolderAsync(
             new VideoSource.Generated(Duration: TimeSpan.FromMinutes(1), RealTime: false), Path.Combine(state, "video"), TimeSpan.FromSeconds(4), cancellationToken);
-        var start = HlsFolder.ReadCompleted(playlist)[0].StartTime;
+        var source = HlsFolder.ReadCompleted(playlist);
         using var storage = TrustedHttp.CreateHandler(stack.Certificates.CaCertificate);
         using var uploader = new CameraUploader(device, identity, new UploaderOptions
         {
@@ -99,7 +201,7 @@ public static class PlaybackBench
             CacheFolder = Path.Combine(cameraFolder, "cache"),
         }, storage, TimeProvider.System);
         await uploader.RunAsync(new VideoSource.Folder(playlist), cancellationToken);
-        return (account, start);
+        return (account, source[0].StartTime, source);
     }
 
     static async Task SignInAsync(IPage page, LocalCloud stack, DemoAccount account)

@@ -78,13 +78,40 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A free TCP port on loopback (the OS picks it; a small window exists before the child binds it).</summary>
+    /// <summary>
+    /// A free TCP port on loopback, below the range the OS takes ephemeral ports from: a port the OS picked itself could
+    /// be given to some process's outgoing connection in the window before the child binds it (a host then failed to
+    /// start with "address already in use" while browsers and other stacks were busy). A small window remains against
+    /// another stack picking the same port at the same moment.
+    /// </summary>
     public static int FreePort()
     {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(EphemeralStart - 12_000, EphemeralStart);
+            try
+            {
+                using var probe = new TcpListener(System.Net.IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another.
+            }
+        }
+
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>The first port of the OS's ephemeral range (Linux: <c>ip_local_port_range</c>, 32768 by default).</summary>
+    static int EphemeralStart { get; } = File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
+        && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var start)
+        && start > 16_000
+            ? start
+            : 32_768;
 
     async Task WaitUntilReadyAsync(Uri url, string? caCertificateFile, CancellationToken cancellationToken)
     {

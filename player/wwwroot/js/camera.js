@@ -1,13 +1,20 @@
-// The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws
-// the timeline; or, in Live mode (a viewer's only mode), follows the newest recording about a segment behind the camera. hls.js fetches the playlist from the functions API and the segments straight from
-// storage; it asks the key server for each data key. Only those two APIs get a bearer token (the
-// loader hook below); storage URLs carry their own short-lived signature and never a token. Every file from
-// storage is checked against its SHA-256 from the playlist before hls.js decrypts it (integrity.js); a file changed in
-// storage is not played: the page names its time range, playback goes on after it, and the API is told.
-import Hls, { NetworkErrorAction } from '/lib/hls/hls.mjs';
+// The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws the timeline; or,
+// in Live mode (a viewer's only mode), follows the newest recording about a segment behind the camera. hls.js fetches
+// the playlist from the functions API and the segments straight from storage; it asks the key server for each data
+// key. Only those two APIs get a bearer token (the loader hook below); storage URLs carry their own short-lived
+// signature and never a token. Every file from storage is checked against its SHA-256 from the playlist before hls.js
+// decrypts it (integrity.js); a file changed in storage is not played: the page names its time range, playback goes on
+// after it, and the API is told.
 import { alteredText, uncheckedText, verifyingLoader } from './integrity.js';
 import { SignedOut, getJson, postJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
+
+// Time to first frame: both tokens are asked for while hls.js (the page's largest script, preloaded by the page) is
+// still loading, so the playlist request and the key request need not wait for one. A failure here is met again, and
+// reported, where the token is needed.
+token('api').catch(() => {});
+token('keyServer').catch(() => {});
+const { default: Hls, NetworkErrorAction } = await import('/lib/hls/hls.mjs');
 
 const root = document.getElementById('player');
 const liveOnly = root.dataset.liveOnly === 'true';
@@ -472,19 +479,16 @@ async function begin() {
   }
   const query = new URLSearchParams(location.search);
   if (liveOnly || query.has('live')) {
-    if (timeline) {
-      await timeline.showDay(Date.now());
-    }
-    if (ticket === 0) {
-      goLive();
-    }
+    goLive();
+    await timeline?.showDay(Date.now());
     return;
   }
   const at = query.get('at') ?? '';
   const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
   if (!Number.isNaN(requested)) {
-    await timeline.showDay(requested);
+    // The playlist first: the timeline is drawn while the first segment loads, not before it is asked for.
     playAt(requested);
+    await timeline.showDay(requested);
     return;
   }
   const now = Date.now();
@@ -493,16 +497,14 @@ async function begin() {
     return; // The person chose a moment while this looked for the latest one.
   }
   const last = recent.spans.at(-1);
-  await timeline.showDay(last ? Date.parse(last.end) : now);
-  if (ticket !== 0) {
-    return;
-  }
   if (!last) {
+    await timeline.showDay(now);
     fail('No recordings yet. This page looks again every 10 seconds.');
     setTimeout(() => begin().catch(report), 10_000);
     return;
   }
   playAt(Math.max(Date.parse(last.start), Date.parse(last.end) - minute));
+  await timeline.showDay(Date.parse(last.end));
 }
 
 begin().catch(report);
