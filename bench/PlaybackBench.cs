@@ -114,11 +114,21 @@ public static class PlaybackBench
         }
 
         var plainRun = -1; // -1: pass the API's playlist on; otherwise the run whose plaintext URLs to give
+        // Fetched here (Playwright's own fetch does not trust the local CA), with the page's own bearer token.
+        using var api = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate));
         await page.RouteAsync("**/playlist.m3u8*", async route =>
         {
-            var response = await route.FetchAsync();
-            var text = await response.TextAsync();
-            await route.FulfillAsync(new() { Response = response, Body = plainRun < 0 ? text : Plaintext(text, container, source, digests, plainRun) });
+            using var request = new HttpRequestMessage(HttpMethod.Get, route.Request.Url);
+            request.Headers.TryAddWithoutValidation("Authorization", route.Request.Headers["authorization"]);
+            using var response = await api.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            await route.FulfillAsync(new()
+            {
+                Status = (int)response.StatusCode,
+                ContentType = "application/vnd.apple.mpegurl",
+                Headers = new Dictionary<string, string> { ["Access-Control-Allow-Origin"] = route.Request.Headers["origin"] },
+                Body = plainRun < 0 ? text : Plaintext(text, container, source, digests, plainRun),
+            });
         });
 
         var encrypted = new List<TimeSpan>();
@@ -177,7 +187,15 @@ public static class PlaybackBench
     static async Task<TimeSpan> FirstFrameAsync(IPage page, LocalCloud stack, DemoAccount account, DateTimeOffset at)
     {
         await page.GotoAsync(new Uri(stack.PlayerUrl, $"cameras/{account.CameraIds[0]}?at={Uri.EscapeDataString(at.ToString("O", CultureInfo.InvariantCulture))}").ToString());
-        await page.WaitForFunctionAsync("() => performance.getEntriesByName('cloudstore:first-frame').length > 0", null, new() { Timeout = 30_000 });
+        try
+        {
+            await page.WaitForFunctionAsync("() => performance.getEntriesByName('cloudstore:first-frame').length > 0", null, new() { Timeout = 30_000 });
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"No first frame; the page says: {await page.InnerTextAsync("#message")}", e);
+        }
+
         return TimeSpan.FromMilliseconds(await page.EvaluateAsync<double>("() => performance.getEntriesByName('cloudstore:first-frame')[0].startTime"));
     }
 
