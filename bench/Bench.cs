@@ -125,11 +125,12 @@ public static class Bench
 
     static TimeSpan Median(Action action) => MedianAsync(() => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
 
-    static async Task<TimeSpan> MedianAsync(Func<Task> action)
+    /// <summary>The median time of <paramref name="runs"/> runs of <paramref name="action"/> after a warm-up run.</summary>
+    internal static async Task<TimeSpan> MedianAsync(Func<Task> action, int runs = Runs)
     {
         await action();
         var times = new List<TimeSpan>();
-        for (var i = 0; i < Runs; i++)
+        for (var i = 0; i < runs; i++)
         {
             var watch = Stopwatch.StartNew();
             await action();
@@ -137,7 +138,7 @@ public static class Bench
         }
 
         times.Sort();
-        return times[Runs / 2];
+        return times[runs / 2];
     }
 
     internal static void Report(string what, TimeSpan median, string rate) =>

@@ -66,23 +66,14 @@ public static class EncryptionBench
             $"  {what,-55} {run.Median.TotalMilliseconds,8:F2} ms {rate,7:F0} MB/s  {rate / openssl,5:F2}× openssl   {run.Allocated / 1024.0,8:F1} KiB allocated"));
     }
 
-    /// <summary>The median time of <see cref="Runs"/> runs after a warm-up, and the bytes one run allocates.</summary>
+    /// <summary>The bytes one run allocates (after a warm-up run), and the median time of <see cref="Runs"/> runs.</summary>
     static async Task<(TimeSpan Median, long Allocated)> MeasureAsync(Func<Task> action)
     {
         await action();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         await action();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        var times = new List<TimeSpan>();
-        for (var i = 0; i < Runs; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            await action();
-            times.Add(watch.Elapsed);
-        }
-
-        times.Sort();
-        return (times[Runs / 2], allocated);
+        return (await Bench.MedianAsync(action, Runs), allocated);
     }
 
     /// <summary>openssl's AES-128-CBC encryption on one core, in MB/s (10^6 bytes), from its machine-readable line <c>+F:n:AES-128-CBC:bytes/s</c>.</summary>

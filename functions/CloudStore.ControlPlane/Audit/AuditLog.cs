@@ -15,19 +15,8 @@ public sealed class AuditLog(DirectoryDbContext db, TimeProvider time, IHttpCont
 
     public static string Failure(string reason) => "failure:" + reason;
 
-    public void Add(Guid? organizationId, string actor, string action, string target, string outcome)
-    {
-        db.AuditEntries.Add(new AuditEntry
-        {
-            Time = time.GetUtcNow(),
-            OrganizationId = organizationId,
-            Actor = Truncate(actor, 200),
-            SourceAddress = SourceAddress(),
-            Action = action,
-            Target = Truncate(target, 200),
-            Outcome = Truncate(outcome, 100),
-        });
-    }
+    public void Add(Guid? organizationId, string actor, string action, string target, string outcome) =>
+        db.AuditEntries.Add(Entry(time.GetUtcNow(), organizationId, actor, action, target, outcome));
 
     /// <summary>Adds the entry and saves at once: for failures, which change nothing else.</summary>
     public async Task WriteAsync(Guid? organizationId, string actor, string action, string target, string outcome, CancellationToken cancellationToken)
@@ -48,16 +37,7 @@ public sealed class AuditLog(DirectoryDbContext db, TimeProvider time, IHttpCont
         var now = time.GetUtcNow();
         var windowMs = (long)RepeatWindow.TotalMilliseconds;
         var windowStart = now.ToUnixTimeMilliseconds() / windowMs * windowMs;
-        var entry = new AuditEntry
-        {
-            Time = now,
-            OrganizationId = organizationId,
-            Actor = Truncate(actor, 200),
-            SourceAddress = SourceAddress(),
-            Action = action,
-            Target = Truncate(target, 200),
-            Outcome = Truncate(outcome, 100),
-        };
+        var entry = Entry(now, organizationId, actor, action, target, outcome);
         var repeated = string.Join('\n', windowStart.ToString(CultureInfo.InvariantCulture), organizationId?.ToString() ?? "", entry.Actor, entry.SourceAddress, action, entry.Outcome);
         entry.RepeatKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(repeated)));
         await db.CountRepeatedAuditEntryAsync(entry, cancellationToken);
@@ -65,6 +45,18 @@ public sealed class AuditLog(DirectoryDbContext db, TimeProvider time, IHttpCont
 
     /// <summary>The window of <see cref="WriteRefusalAsync"/>: a flood from one address writes at most one row per reason a minute.</summary>
     public static readonly TimeSpan RepeatWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>An entry from this request's address, each text cut to its column's length.</summary>
+    AuditEntry Entry(DateTimeOffset now, Guid? organizationId, string actor, string action, string target, string outcome) => new()
+    {
+        Time = now,
+        OrganizationId = organizationId,
+        Actor = Truncate(actor, 200),
+        SourceAddress = SourceAddress(),
+        Action = action,
+        Target = Truncate(target, 200),
+        Outcome = Truncate(outcome, 100),
+    };
 
     string SourceAddress() => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 

@@ -34,7 +34,7 @@ public sealed class ExportTests(BrowserFixture browser, SourceVideoFixture video
 
         Assert.EndsWith(".mp4", file.Name, StringComparison.Ordinal);
         Assert.Contains($"_{chosen[0].StartTime.UtcDateTime:yyyyMMdd-HHmmss}Z_", file.Name, StringComparison.Ordinal);
-        Assert.Equal(await FrameHashesAsync(await SourceClipAsync(chosen)), await FrameHashesAsync(file.Path));
+        Assert.Equal(await Frames.HashesAsync(await Frames.SourceClipAsync(chosen, _work)), await Frames.HashesAsync(file.Path));
         var exports = await tenant.Administrator.GetFromJsonAsync<List<AuditEntryResponse>>("/api/audit?action=recordings.exported");
         var entry = Assert.Single(exports!);
         Assert.Equal($"camera:{cameraId}", entry.Target);
@@ -60,7 +60,7 @@ public sealed class ExportTests(BrowserFixture browser, SourceVideoFixture video
         Assert.True(right.ExitCode == 0, right.Output);
         Assert.Contains("AES-256", listing.Output, StringComparison.Ordinal);
         var extracted = Assert.Single(Directory.GetFiles(Path.Combine(_work, "right")));
-        Assert.Equal(await FrameHashesAsync(await SourceClipAsync(chosen)), await FrameHashesAsync(extracted));
+        Assert.Equal(await Frames.HashesAsync(await Frames.SourceClipAsync(chosen, _work)), await Frames.HashesAsync(extracted));
     }
 
     async Task<IPage> OpenCameraAsync(StackTenant tenant, Guid cameraId)
@@ -104,35 +104,12 @@ public sealed class ExportTests(BrowserFixture browser, SourceVideoFixture video
     static string Local(DateTimeOffset time) =>
         time.UtcDateTime.ToString(time.Second == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
-    /// <summary>The camera's own (plaintext) files of those segments, as one fragmented MP4: what the export must equal.</summary>
-    async Task<string> SourceClipAsync(IReadOnlyList<SourceSegment> segments)
-    {
-        var path = Path.Combine(_work, $"source-{Guid.NewGuid():N}.mp4");
-        await using var output = File.Create(path);
-        foreach (var part in segments.Select(s => s.SegmentPath).Prepend(segments[0].InitPath))
-        {
-            await using var input = File.OpenRead(part);
-            await input.CopyToAsync(output);
-        }
-
-        return path;
-    }
-
     async Task<Guid> RecordAsync(StackTenant tenant)
     {
         using var camera = await tenant.AddCameraAsync();
         using var uploader = UploadTestKit.Uploader(Cloud, camera, Path.Combine(_work, camera.CameraId.ToString("N")));
         await uploader.RunAsync(new VideoSource.Folder(video.Playlist), new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
         return camera.CameraId;
-    }
-
-    static async Task<List<string>> FrameHashesAsync(string file)
-    {
-        var (exitCode, output) = await RunAsync("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", file, "-map", "0:v", "-f", "framemd5", "-");
-        Assert.True(exitCode == 0, output);
-        var frames = output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#') && l.Contains(',', StringComparison.Ordinal)).Select(l => l.Split(',')[^1].Trim()).ToList();
-        Assert.NotEmpty(frames);
-        return frames;
     }
 
     static Task<(int ExitCode, string Output)> SevenZipAsync(params string[] arguments) => RunAsync("7zz", ["-y", .. arguments]);

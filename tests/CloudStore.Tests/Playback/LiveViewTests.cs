@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -65,7 +64,7 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
 
         var playlistFile = Path.Combine(_work, "live.m3u8");
         await File.WriteAllTextAsync(playlistFile, local + "#EXT-X-ENDLIST\n"); // So that ffmpeg stops instead of waiting for more.
-        Assert.Equal(await FrameHashesAsync(await SourceClipAsync(video.Segments.Skip(2).ToList())), await FrameHashesAsync(playlistFile));
+        Assert.Equal(await Frames.HashesAsync(await Frames.SourceClipAsync(video.Segments.Skip(2).ToList(), _work)), await Frames.HashesAsync(playlistFile));
     }
 
     [Fact]
@@ -269,42 +268,6 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
         using var request = new HttpRequestMessage(method, url) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await client.SendAsync(request);
-    }
-
-    /// <summary>The camera's own (plaintext) files of those segments, as one fragmented MP4: what live playback must equal.</summary>
-    async Task<string> SourceClipAsync(IReadOnlyList<SourceSegment> segments)
-    {
-        var path = Path.Combine(_work, $"source-{Guid.NewGuid():N}.mp4");
-        await using var output = File.Create(path);
-        foreach (var part in segments.Select(s => s.SegmentPath).Prepend(segments[0].InitPath))
-        {
-            await using var input = File.OpenRead(part);
-            await input.CopyToAsync(output);
-        }
-
-        return path;
-    }
-
-    /// <summary>ffmpeg's hash of every decoded frame (framemd5), without its header lines.</summary>
-    static async Task<List<string>> FrameHashesAsync(string input)
-    {
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // The HLS demuxer's options (keys in local files) for a playlist; none for the source clip.
-        string[] hls = input.EndsWith(".m3u8", StringComparison.Ordinal) ? ["-allowed_extensions", "ALL", "-protocol_whitelist", "file,crypto,data,https,tls,tcp"] : [];
-        string[] arguments = ["-hide_banner", "-loglevel", "error", .. hls, "-i", input, "-map", "0:v", "-f", "framemd5", "-"];
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var ffmpeg = Process.Start(start)!;
-        var output = ffmpeg.StandardOutput.ReadToEndAsync();
-        var errors = ffmpeg.StandardError.ReadToEndAsync();
-        await ffmpeg.WaitForExitAsync();
-        Assert.True(ffmpeg.ExitCode == 0, await errors);
-        var frames = (await output).Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',')[^1].Trim()).ToList();
-        Assert.NotEmpty(frames);
-        return frames;
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

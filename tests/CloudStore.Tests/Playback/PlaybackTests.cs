@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -46,7 +45,7 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         Assert.Equal(video.Segments.Count, Regex.Count(playlist, "#EXTINF:"));
         Assert.DoesNotContain("Bearer", playlist, StringComparison.Ordinal);
         Assert.Contains("#EXT-X-ENDLIST", playlist, StringComparison.Ordinal);
-        Assert.Equal(await FrameHashesAsync(video.Playlist), await FrameHashesAsync(playlistFile));
+        Assert.Equal(await Frames.HashesAsync(video.Playlist), await Frames.HashesAsync(playlistFile));
     }
 
     [Fact]
@@ -247,30 +246,6 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         var past = TimeProvider.System.GetUtcNow().AddHours(-2);
         var name = "segments/" + segmentName;
         return (await storage.ReadUrlsAsync(cameraId, [name], past, past.AddHours(1), CancellationToken.None))[name];
-    }
-
-    /// <summary>ffmpeg's hash of every decoded frame (framemd5), without its header lines.</summary>
-    /// <remarks>Debian's ffmpeg (GnuTLS) does not verify server certificates unless told to, so it needs no CA here.</remarks>
-    static async Task<List<string>> FrameHashesAsync(string playlist)
-    {
-        var start = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-        {
-            "-hide_banner", "-loglevel", "error", "-allowed_extensions", "ALL",
-            "-protocol_whitelist", "file,crypto,data,https,tls,tcp", "-i", playlist, "-map", "0:v", "-f", "framemd5", "-",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var ffmpeg = Process.Start(start)!;
-        var output = await ffmpeg.StandardOutput.ReadToEndAsync();
-        var errors = await ffmpeg.StandardError.ReadToEndAsync();
-        await ffmpeg.WaitForExitAsync();
-        Assert.True(ffmpeg.ExitCode == 0, errors);
-        var frames = output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split(',')[^1].Trim()).ToList();
-        Assert.NotEmpty(frames);
-        return frames;
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -23,7 +23,7 @@ public sealed class FileSourceTests(LocalCloudFixture stack) : IClassFixture<Loc
 
         var recording = await UploadAndDownloadAsync(source);
 
-        Assert.Equal(await FrameHashesAsync(source), await FrameHashesAsync(recording));
+        Assert.Equal(await Frames.HashesAsync(source), await Frames.HashesAsync(recording));
         Assert.Equal(("30/1", "aac"), await StreamsAsync(recording));
     }
 
@@ -35,7 +35,7 @@ public sealed class FileSourceTests(LocalCloudFixture stack) : IClassFixture<Loc
 
         var recording = await UploadAndDownloadAsync(source);
 
-        Assert.Equal((await FrameHashesAsync(source)).Count, (await FrameHashesAsync(recording)).Count);
+        Assert.Equal((await Frames.HashesAsync(source)).Count, (await Frames.HashesAsync(recording)).Count);
         Assert.Equal(("30/1", "aac"), await StreamsAsync(recording));
     }
 
@@ -77,13 +77,6 @@ public sealed class FileSourceTests(LocalCloudFixture stack) : IClassFixture<Loc
 
         return recording;
     }
-
-    /// <summary>The MD5 of each decoded video frame, in order (ffmpeg -f framemd5; timestamps left out).</summary>
-    static async Task<List<string>> FrameHashesAsync(string path) =>
-        [.. (await RunAsync("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v:0", "-f", "framemd5", "-"]))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => !line.StartsWith('#'))
-            .Select(line => line.Split(',')[^1].Trim())];
 
     /// <summary>The video's frame rate and the first audio stream's codec.</summary>
     static async Task<(string FrameRate, string AudioCodec)> StreamsAsync(string path)
