@@ -24,6 +24,16 @@ namespace CloudStore.Bench;
 public static class PlaybackBench
 {
     const int Runs = 7;
+    const int ColdRuns = 5;
+
+    /// <summary>Opens the camera page at <paramref name="at"/>; the time from navigation start to the player's first-frame mark.</summary>
+    static async Task<TimeSpan> OpenAsync(IPage page, LocalCloud stack, DemoAccount account, DateTimeOffset at)
+    {
+        var moment = at.ToString("O", CultureInfo.InvariantCulture);
+        await page.GotoAsync(new Uri(stack.PlayerUrl, $"cameras/{account.CameraIds[0]}?at={Uri.EscapeDataString(moment)}").ToString());
+        await page.WaitForFunctionAsync("() => performance.getEntriesByName('cloudstore:first-frame').length > 0", null, new() { Timeout = 30_000 });
+        return TimeSpan.FromMilliseconds(await page.EvaluateAsync<double>("() => performance.getEntriesByName('cloudstore:first-frame')[0].startTime"));
+    }
 
     public static async Task RunAsync()
     {
@@ -39,16 +49,28 @@ public static class PlaybackBench
             var page = await browser.NewPageAsync();
             await SignInAsync(page, stack, account);
 
+            // Cold: a new browser context each time (its own empty HTTP and code caches, its own connections) with the
+            // signed-in session's cookies, arriving from the camera list as a person would.
+            var session = await page.Context.StorageStateAsync();
+            var colds = new List<TimeSpan>();
+            for (var i = 0; i < ColdRuns; i++)
+            {
+                await using var context = await browser.NewContextAsync(new() { StorageState = session });
+                var coldPage = await context.NewPageAsync();
+                await coldPage.GotoAsync(stack.PlayerUrl.ToString());
+                colds.Add(await OpenAsync(coldPage, stack, account, recorded.AddSeconds(5 + (4 * i))));
+            }
+
+            Bench.Report("Player: open a camera page to first frame, cold", Median(colds),
+                $"median of {ColdRuns}, each a new browser cache and connections ({string.Join(", ", colds.Select(c => c.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))} ms); target < 500 ms");
+
             var opens = new List<TimeSpan>();
             for (var i = 0; i <= Runs; i++)
             {
-                var at = recorded.AddSeconds(5 + (4 * i)).ToString("O", CultureInfo.InvariantCulture);
-                await page.GotoAsync(new Uri(stack.PlayerUrl, $"cameras/{account.CameraIds[0]}?at={Uri.EscapeDataString(at)}").ToString());
-                await page.WaitForFunctionAsync("() => performance.getEntriesByName('cloudstore:first-frame').length > 0", null, new() { Timeout = 30_000 });
-                opens.Add(TimeSpan.FromMilliseconds(await page.EvaluateAsync<double>("() => performance.getEntriesByName('cloudstore:first-frame')[0].startTime")));
+                opens.Add(await OpenAsync(page, stack, account, recorded.AddSeconds(5 + (4 * i))));
             }
 
-            Bench.Report("Player: open a camera page to first frame, cold", opens[0], "new browser cache: hls.js, keys, first playlist");
+            // The first open fills this context's cache: the warm figure leaves it out.
             Bench.Report("Player: open a camera page to first frame, warm", Median(opens.Skip(1)), "target < 1 s good, < 500 ms very good");
 
             await page.ClickAsync("#view-hour");
