@@ -14,7 +14,7 @@ import { Timeline, utc } from './timeline.js';
 // reported, where the token is needed.
 token('api').catch(() => {});
 token('keyServer').catch(() => {});
-const { default: Hls, NetworkErrorAction } = await import('/lib/hls/hls.mjs');
+const { default: Hls, NetworkErrorAction } = await import('/lib/hls/hls.light.min.mjs');
 
 const root = document.getElementById('player');
 const liveOnly = root.dataset.liveOnly === 'true';
@@ -47,6 +47,8 @@ let started = false;
 let loadedFrom = null;
 let loadedTo = null;
 let freshLinksTried = false;
+/** Settles once the loaded playlist has arrived or failed (or after a few seconds): a first open draws the timeline then. */
+let playlistSettled = Promise.resolve();
 /** Files refused, by part and segment start: each is named (and reported) once a page. */
 const refused = new Set();
 const isRefusal = (response) => response?.text === alteredText || response?.text === uncheckedText;
@@ -237,8 +239,14 @@ function load(time) {
   started = false;
   loadedFrom = time - halfWindow;
   loadedTo = time + halfWindow;
+  let settle;
+  playlistSettled = new Promise((resolve) => {
+    settle = resolve;
+    setTimeout(resolve, 3_000);
+  });
   let startLoaded = false;
   const start = () => {
+    settle();
     if (startLoaded || mine !== ticket || fragments().length === 0) {
       return;
     }
@@ -255,7 +263,14 @@ function load(time) {
   };
   hls.on(Hls.Events.MANIFEST_PARSED, start);
   hls.on(Hls.Events.LEVEL_LOADED, start);
-  hls.on(Hls.Events.ERROR, (_, data) => mine === ticket && onError(data));
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    if (data.fatal) {
+      settle();
+    }
+    if (mine === ticket) {
+      onError(data);
+    }
+  });
   hls.attachMedia(video);
   hls.loadSource(playlistUrl(loadedFrom, loadedTo));
 }
@@ -486,8 +501,10 @@ async function begin() {
   const at = query.get('at') ?? '';
   const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
   if (!Number.isNaN(requested)) {
-    // The playlist first: the timeline is drawn while the first segment loads, not before it is asked for.
+    // The playlist first: the timeline's request waits for it (the API serves the playlist alone), and the timeline is
+    // drawn while the key and the first segment load.
     playAt(requested);
+    await playlistSettled;
     await timeline.showDay(requested);
     return;
   }

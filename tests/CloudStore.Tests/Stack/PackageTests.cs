@@ -41,7 +41,7 @@ public sealed class PackageTests : IDisposable
 
         using var player = ZipFile.OpenRead(Path.Combine(_output, "player.zip"));
         Assert.Contains(player.Entries, e => e.FullName == "CloudStore.Player.dll");
-        Assert.Contains(player.Entries, e => e.FullName.EndsWith("hls.mjs", StringComparison.Ordinal));
+        Assert.Contains(player.Entries, e => e.FullName.EndsWith("hls.light.min.mjs", StringComparison.Ordinal));
         using var keyServer = ZipFile.OpenRead(Path.Combine(_output, "keyserver.zip"));
         Assert.Contains(keyServer.Entries, e => e.FullName == "CloudStore.KeyServer.dll");
     }
