@@ -44,7 +44,7 @@ builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
 {
     if (!string.IsNullOrEmpty(options.PlayerOrigin))
     {
-        policy.WithOrigins(options.PlayerOrigin).WithMethods("GET").WithHeaders("Authorization");
+        policy.WithOrigins(options.PlayerOrigin).WithMethods("GET").WithHeaders("Authorization").SetPreflightMaxAge(BrowserCors.PreflightMaxAge);
     }
 }));
 builder.Services.AddRateLimiter(limiter =>

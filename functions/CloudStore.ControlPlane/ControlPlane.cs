@@ -59,7 +59,8 @@ public static class ControlPlane
             // POST); no other origin may.
             if (player.Value.Origin.Length > 0)
             {
-                policy.WithOrigins(player.Value.Origin.TrimEnd('/')).WithMethods("GET", "POST").WithHeaders("Authorization", "Content-Type");
+                policy.WithOrigins(player.Value.Origin.TrimEnd('/')).WithMethods("GET", "POST").WithHeaders("Authorization", "Content-Type")
+                    .SetPreflightMaxAge(BrowserCors.PreflightMaxAge);
             }
         }));
         services.AddResponseCompression(compression =>

@@ -202,7 +202,7 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
         using var client = stack.Client(Url(host));
         var player = stack.Cloud.PlayerUrl.GetLeftPart(UriPartial.Authority);
 
-        async Task<(string? Origin, string? Methods)> AllowedAsync(string origin)
+        async Task<(string? Origin, string? Methods, string? MaxAge)> AllowedAsync(string origin)
         {
             using var preflight = new HttpRequestMessage(HttpMethod.Options, path);
             preflight.Headers.Add("Origin", origin);
@@ -210,12 +210,15 @@ public sealed class LocalCloudTests(LocalCloudFixture stack) : IClassFixture<Loc
             preflight.Headers.Add("Access-Control-Request-Headers", method == "POST" ? "authorization,content-type" : "authorization");
             using var response = await client.SendAsync(preflight);
             return (response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null,
-                response.Headers.TryGetValues("Access-Control-Allow-Methods", out var methods) ? string.Join(",", methods) : null);
+                response.Headers.TryGetValues("Access-Control-Allow-Methods", out var methods) ? string.Join(",", methods) : null,
+                response.Headers.TryGetValues("Access-Control-Max-Age", out var maxAge) ? maxAge.Single() : null);
         }
 
         var allowed = await AllowedAsync(player);
         Assert.Equal(player, allowed.Origin);
         Assert.Contains(method, allowed.Methods ?? "", StringComparison.Ordinal);
+        // The live playlist's reloads and repeated requests are not preflighted each time (Chromium's cap: 2 hours).
+        Assert.Equal("7200", allowed.MaxAge);
         Assert.Null((await AllowedAsync("https://attacker.example")).Origin);
         Assert.Null((await AllowedAsync("null")).Origin);
     }
