@@ -159,6 +159,8 @@ public sealed class SignInService(
     {
         if (await throttle.IsBlockedAsync(client, cancellationToken))
         {
+            // Counted with the client's other blocked attempts, the first step's included (one row a minute).
+            await audit.WriteRefusalAsync(null, "anonymous", AuditActions.SignIn, "challenge", AuditLog.Failure("client-blocked"), cancellationToken);
             return (null, null, true);
         }
 

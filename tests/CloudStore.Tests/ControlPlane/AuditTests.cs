@@ -77,7 +77,7 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
     }
 
     [Fact]
-    public async Task Flood_OfUnauthenticatedEnrolmentAndTokenFailuresAndOfABlockedClient_OneRowPerReasonAndWindow_CountingEveryAttempt()
+    public async Task Flood_OfUnauthenticatedEnrolmentAndTokenFailuresAndOfABlockedClientAtEitherStep_OneRowPerReasonAndWindow_CountingEveryAttempt()
     {
         // Nothing limits how often a stranger may try an enrolment code or an assertion, or knock while blocked: a row
         // per attempt would let a flood grow the directory without bound.
@@ -96,6 +96,7 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
         var enrolments = await AtOnceAsync(Attempts, () => stranger.PostAsJsonAsync("/api/devices/enrol", new EnrolDeviceRequest("NOTA-CODE-0000", "SERIAL0001", key.PublicKeyBase64)));
         var tokens = await AtOnceAsync(Attempts, () => stranger.PostAsJsonAsync("/api/devices/token", new DeviceTokenRequest(DeviceTokenRequest.JwtBearerAssertionType, "not.an.assertion")));
         var signIns = await AtOnceAsync(Attempts, () => blocked.PostAsJsonAsync("/api/auth/sign-in", new SignInRequest(tenant.Administrator.Email, tenant.Administrator.Password)));
+        var secondSteps = await AtOnceAsync(Attempts, () => blocked.PostAsJsonAsync("/api/auth/two-factor", new TwoFactorRequest("a-challenge-it-never-had", Code: "123456")));
         own.Clock.Advance(AuditLog.RepeatWindow);
         (await stranger.PostAsJsonAsync("/api/devices/enrol", new EnrolDeviceRequest("NOTA-CODE-0000", "SERIAL0001", key.PublicKeyBase64))).Dispose();
         var rows = await own.WithDirectoryAsync(db => db.AuditEntries
@@ -105,11 +106,12 @@ public sealed class AuditTests(FunctionsFactory factory) : IClassFixture<Functio
         Assert.All(enrolments, status => Assert.Equal(HttpStatusCode.BadRequest, status));
         Assert.All(tokens, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
         Assert.All(signIns, status => Assert.Equal(HttpStatusCode.Forbidden, status));
+        Assert.All(secondSteps, status => Assert.Equal(HttpStatusCode.Forbidden, status));
         Assert.Equal(
             [
                 new { Action = AuditActions.DeviceEnrolled, Outcome = "failure:unknown-code", Count = Attempts },
                 new { Action = AuditActions.DeviceAuthenticated, Outcome = "failure:malformed", Count = Attempts },
-                new { Action = AuditActions.SignIn, Outcome = "failure:client-blocked", Count = Attempts },
+                new { Action = AuditActions.SignIn, Outcome = "failure:client-blocked", Count = 2 * Attempts }, // both steps
                 new { Action = AuditActions.DeviceEnrolled, Outcome = "failure:unknown-code", Count = 1 }, // the next window
             ],
             rows);
