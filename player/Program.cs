@@ -46,7 +46,8 @@ var app = builder.Build();
 if (args is ["migrate", ..])
 {
     // The operations command: bring the player's database to this build's schema, then stop.
-    var applied = await PlayerDatabase.MigrateAsync(app.Services.GetRequiredService<IOptions<PlayerDatabaseOptions>>().Value, CancellationToken.None);
+    var database = app.Services.GetRequiredService<IOptions<PlayerDatabaseOptions>>().Value;
+    var applied = await PlayerDatabase.MigrateAsync(database, CancellationToken.None, PlayerDatabase.SignedIn(app.Services, database));
     Console.WriteLine(applied.Count == 0 ? "The player's database is current." : $"Applied {string.Join(", ", applied)}.");
     return 0;
 }

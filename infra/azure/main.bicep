@@ -52,6 +52,12 @@ param smtpPasswordSecretUri string = ''
 @description('App Service plan size of the key server and of the player (one plan each).')
 param webPlanSku string = 'P0v3'
 
+@description('Compute size of the control plane\'s database server (PostgreSQL Flexible Server: the directory and the player\'s database).')
+param controlDatabaseSku object = {
+  name: 'Standard_B2s'
+  tier: 'Burstable'
+}
+
 @description('Compute size of each regional index database (PostgreSQL Flexible Server).')
 param indexDatabaseSku object = {
   name: 'Standard_B2s'
@@ -124,6 +130,21 @@ module regional 'modules/regional.bicep' = [
   }
 ]
 
+module controlDatabase 'modules/controldatabase.bicep' = {
+  scope: rg
+  name: 'controldatabase'
+  params: {
+    location: location
+    resourceToken: resourceToken
+    tags: tags
+    functionsPrincipalId: identities.outputs.functionsPrincipalId
+    functionsIdentityName: identities.outputs.functionsIdentityName
+    playerPrincipalId: identities.outputs.playerPrincipalId
+    playerIdentityName: identities.outputs.playerIdentityName
+    sku: controlDatabaseSku
+  }
+}
+
 module functions 'modules/functions.bicep' = {
   scope: rg
   name: 'functions'
@@ -145,6 +166,8 @@ module functions 'modules/functions.bicep' = {
     mailFromAddress: mailFromAddress
     smtpUserName: smtpUserName
     smtpPasswordSecretUri: smtpPasswordSecretUri
+    directoryHost: controlDatabase.outputs.host
+    directoryDatabaseName: controlDatabase.outputs.directoryDatabaseName
     regions: [
       for (region, i) in items(regionLocations): {
         regionId: regional[i].outputs.regionId
@@ -200,7 +223,8 @@ module keyServer 'modules/appservice.bicep' = {
 }
 
 // The player needs no data-plane role: it calls the functions API and the key server with the
-// signed-in person's tokens, and browsers read storage with read URLs.
+// signed-in person's tokens, and browsers read storage with read URLs. Its own database (sessions, the keys that
+// seal its cookies) is on the control plane's server, reached with its identity's Entra ID token.
 module player 'modules/appservice.bicep' = {
   scope: rg
   name: 'player'
@@ -223,6 +247,25 @@ module player 'modules/appservice.bicep' = {
         name: 'Player__KeyServerUrl'
         value: keyServerUrl
       }
+      {
+        name: 'Player__Database__Provider'
+        value: 'postgresql'
+      }
+      {
+        // Entra ID authentication: no password in the string; the app signs in with its identity's token.
+        name: 'Player__Database__ConnectionString'
+        value: 'Host=${controlDatabase.outputs.host};Database=${controlDatabase.outputs.playerDatabaseName};Username=${identities.outputs.playerIdentityName};Ssl Mode=VerifyFull'
+      }
+      {
+        name: 'Player__Database__Credential'
+        value: 'managed-identity'
+      }
+      {
+        // Only the app's identity can sign in as itself, so the app applies its migrations at start (an advisory
+        // lock lets one instance at a time do it): docs/OPERATIONS.md, Deploying to Azure.
+        name: 'Player__Database__ApplyMigrationsOnStart'
+        value: 'true'
+      }
     ]
   }
 }
@@ -234,6 +277,7 @@ output FUNCTIONS_URL string = 'https://${functions.outputs.defaultHostName}/'
 output KEYSERVER_URL string = 'https://${keyServer.outputs.defaultHostName}/'
 output PLAYER_URL string = 'https://${player.outputs.defaultHostName}/'
 output PLAYER_ORIGIN string = playerOriginResolved
+output CONTROL_DATABASE_HOST string = controlDatabase.outputs.host
 output REGIONAL_BLOB_ENDPOINTS array = [for (region, i) in items(regionLocations): {
   region: region.key
   blobEndpoint: regional[i].outputs.blobEndpoint

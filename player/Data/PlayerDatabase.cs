@@ -1,7 +1,9 @@
 using CloudStore.Contracts;
+using CloudStore.Hosting;
 using CloudStore.Player.Data.Migrations;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace CloudStore.Player.Data;
 
@@ -14,6 +16,9 @@ public sealed class PlayerDatabaseOptions
     public string Provider { get; set; } = PlayerDatabase.Sqlite;
 
     public string ConnectionString { get; set; } = "Data Source=.local/player/player.db";
+
+    /// <summary>How to sign in to PostgreSQL: <c>password</c> (what the connection string carries) or <c>managed-identity</c> (an Entra ID token).</summary>
+    public string Credential { get; set; } = DatabaseCredential.Password;
 
     /// <summary>Apply pending migrations at start (the local stack); otherwise run <c>migrate</c>, and an older schema refuses to start.</summary>
     public bool ApplyMigrationsOnStart { get; set; }
@@ -30,26 +35,36 @@ public static class PlayerDatabase
         services.AddOptions<PlayerDatabaseOptions>().BindConfiguration(PlayerDatabaseOptions.Section)
             .Validate(o => o.Provider is Sqlite or PostgreSql, "Player:Database:Provider must be 'sqlite' or 'postgresql'.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Player:Database:ConnectionString is required.")
+            .Validate(o => o.Credential == DatabaseCredential.Password || (o.Credential == DatabaseCredential.ManagedIdentity && o.Provider == PostgreSql),
+                $"Player:Database:Credential must be {DatabaseCredential.Choices} ('managed-identity' with postgresql only).")
             .ValidateOnStart();
+        services.AddEntraDataSources();
         return services.AddDbContext<PlayerDbContext>((provider, db) =>
         {
             var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<PlayerDatabaseOptions>>().Value;
-            db.Use(options.Provider, options.ConnectionString);
+            db.Use(options.Provider, options.ConnectionString, SignedIn(provider, options));
         });
     }
 
-    static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString) => provider switch
+    /// <summary>The data source that signs in with the player's Entra ID identity (<c>Credential</c> <c>managed-identity</c>); null otherwise.</summary>
+    public static NpgsqlDataSource? SignedIn(IServiceProvider services, PlayerDatabaseOptions options) =>
+        options.Provider == PostgreSql && options.Credential == DatabaseCredential.ManagedIdentity
+            ? services.GetRequiredService<EntraDataSources>().For(options.ConnectionString)
+            : null;
+
+    static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString, NpgsqlDataSource? signedIn) => provider switch
     {
         Sqlite => builder.UseSqlite(connectionString),
+        PostgreSql when signedIn is not null => builder.UseNpgsql(signedIn),
         PostgreSql => builder.UseNpgsql(connectionString),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}'."),
     };
 
     /// <summary>The migration context for the database (one migration history per database, as in the functions).</summary>
-    public static PlayerDbContext Open(PlayerDatabaseOptions options) => options.Provider switch
+    public static PlayerDbContext Open(PlayerDatabaseOptions options, NpgsqlDataSource? signedIn = null) => options.Provider switch
     {
-        Sqlite => new SqlitePlayerDbContext((DbContextOptions<SqlitePlayerDbContext>)new DbContextOptionsBuilder<SqlitePlayerDbContext>().Use(options.Provider, options.ConnectionString).Options),
-        _ => new PostgresPlayerDbContext((DbContextOptions<PostgresPlayerDbContext>)new DbContextOptionsBuilder<PostgresPlayerDbContext>().Use(options.Provider, options.ConnectionString).Options),
+        Sqlite => new SqlitePlayerDbContext((DbContextOptions<SqlitePlayerDbContext>)new DbContextOptionsBuilder<SqlitePlayerDbContext>().Use(options.Provider, options.ConnectionString, null).Options),
+        _ => new PostgresPlayerDbContext((DbContextOptions<PostgresPlayerDbContext>)new DbContextOptionsBuilder<PostgresPlayerDbContext>().Use(options.Provider, options.ConnectionString, signedIn).Options),
     };
 
     /// <summary>
@@ -57,9 +72,9 @@ public static class PlayerDatabase
     /// SQLite, an advisory lock on PostgreSQL), so each migration is applied once; on SQLite an instance that looked
     /// while another was migrating may report migrations the other applied.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(PlayerDatabaseOptions options, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> MigrateAsync(PlayerDatabaseOptions options, CancellationToken cancellationToken, NpgsqlDataSource? signedIn = null)
     {
-        await using var db = Open(options);
+        await using var db = Open(options, signedIn);
         if (options.Provider == Sqlite)
         {
             PrepareSqliteFolder(options.ConnectionString);
@@ -89,9 +104,10 @@ public static class PlayerDatabase
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PlayerDatabaseOptions>>().Value;
+        var signedIn = SignedIn(services, options);
         if (options.ApplyMigrationsOnStart)
         {
-            await MigrateAsync(options, cancellationToken);
+            await MigrateAsync(options, cancellationToken, signedIn);
             return;
         }
 
@@ -100,7 +116,7 @@ public static class PlayerDatabase
             PrepareSqliteFolder(options.ConnectionString);
         }
 
-        await using var db = Open(options);
+        await using var db = Open(options, signedIn);
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {

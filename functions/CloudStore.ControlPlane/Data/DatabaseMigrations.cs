@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 
 namespace CloudStore.ControlPlane.Data;
 
@@ -23,46 +24,46 @@ public static class DatabaseMigrations
     public const long AdvisoryLockKey = 0x436C6F7564_5374; // "CloudSt"
 
     /// <summary>Migrates the directory; returns the migrations it applied.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> MigrateDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken, NpgsqlDataSource? signedIn = null)
     {
-        await using var db = OpenDirectory(provider, connectionString);
+        await using var db = OpenDirectory(provider, connectionString, signedIn);
         return await MigrateAsync(db, provider, connectionString, "Organizations",
             legacy => DirectorySchema.UpgradeLegacySqliteAsync((DirectoryDbContext)legacy, cancellationToken), cancellationToken);
     }
 
     /// <summary>Migrates one region's index; returns the migrations it applied.</summary>
-    public static async Task<IReadOnlyList<string>> MigrateIndexAsync(string provider, string connectionString, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> MigrateIndexAsync(string provider, string connectionString, CancellationToken cancellationToken, NpgsqlDataSource? signedIn = null)
     {
-        await using var db = OpenIndex(provider, connectionString);
+        await using var db = OpenIndex(provider, connectionString, signedIn);
         return await MigrateAsync(db, provider, connectionString, "Segments", _ => Task.CompletedTask, cancellationToken);
     }
 
     /// <summary>The directory's migrations not applied yet (none when the schema is current).</summary>
-    public static async Task<IReadOnlyList<string>> PendingDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> PendingDirectoryAsync(string provider, string connectionString, CancellationToken cancellationToken, NpgsqlDataSource? signedIn = null)
     {
-        await using var db = OpenDirectory(provider, connectionString);
+        await using var db = OpenDirectory(provider, connectionString, signedIn);
         return [.. await db.Database.GetPendingMigrationsAsync(cancellationToken)];
     }
 
     /// <summary>One region's index migrations not applied yet.</summary>
-    public static async Task<IReadOnlyList<string>> PendingIndexAsync(string provider, string connectionString, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> PendingIndexAsync(string provider, string connectionString, CancellationToken cancellationToken, NpgsqlDataSource? signedIn = null)
     {
-        await using var db = OpenIndex(provider, connectionString);
+        await using var db = OpenIndex(provider, connectionString, signedIn);
         return [.. await db.Database.GetPendingMigrationsAsync(cancellationToken)];
     }
 
     /// <summary>The directory's migration context for <paramref name="provider"/> (its model is the directory's own).</summary>
-    public static DirectoryDbContext OpenDirectory(string provider, string connectionString) => provider switch
+    public static DirectoryDbContext OpenDirectory(string provider, string connectionString, NpgsqlDataSource? signedIn = null) => provider switch
     {
         DatabaseProvider.Sqlite => new SqliteDirectoryDbContext(DatabaseProvider.Options<SqliteDirectoryDbContext>(provider, connectionString)),
-        DatabaseProvider.PostgreSql => new PostgresDirectoryDbContext(DatabaseProvider.Options<PostgresDirectoryDbContext>(provider, connectionString)),
+        DatabaseProvider.PostgreSql => new PostgresDirectoryDbContext(DatabaseProvider.Options<PostgresDirectoryDbContext>(provider, connectionString, signedIn)),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}': {DatabaseProvider.Choices}."),
     };
 
-    public static IndexDbContext OpenIndex(string provider, string connectionString) => provider switch
+    public static IndexDbContext OpenIndex(string provider, string connectionString, NpgsqlDataSource? signedIn = null) => provider switch
     {
         DatabaseProvider.Sqlite => new SqliteIndexDbContext(DatabaseProvider.Options<SqliteIndexDbContext>(provider, connectionString)),
-        DatabaseProvider.PostgreSql => new PostgresIndexDbContext(DatabaseProvider.Options<PostgresIndexDbContext>(provider, connectionString)),
+        DatabaseProvider.PostgreSql => new PostgresIndexDbContext(DatabaseProvider.Options<PostgresIndexDbContext>(provider, connectionString, signedIn)),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}': {DatabaseProvider.Choices}."),
     };
 

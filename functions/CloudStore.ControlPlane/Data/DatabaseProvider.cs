@@ -1,4 +1,5 @@
 using System.Data.Common;
+using CloudStore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -27,13 +28,32 @@ public static class DatabaseProvider
     /// </summary>
     public const int DefaultMaxPoolSize = 20;
 
-    /// <summary>Points <paramref name="builder"/> at the database; SQLite waits up to 30 s for another writer's lock.</summary>
-    public static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString) => provider switch
+    /// <summary>
+    /// Points <paramref name="builder"/> at the database; SQLite waits up to 30 s for another writer's lock. On PostgreSQL,
+    /// <paramref name="signedIn"/> (from <see cref="SignedInDataSource"/>) is the data source that signs in, where the
+    /// connection string alone cannot.
+    /// </summary>
+    public static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString, NpgsqlDataSource? signedIn = null) => provider switch
     {
         Sqlite => builder.UseSqlite(connectionString),
+        PostgreSql when signedIn is not null => builder.UseNpgsql(signedIn),
         PostgreSql => builder.UseNpgsql(WithPoolLimit(connectionString)),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}': {Choices}."),
     };
+
+    /// <summary>
+    /// The data source that signs in to a PostgreSQL database with the host's Entra ID identity, where the
+    /// <paramref name="credential"/> setting says so (<see cref="DatabaseCredential.ManagedIdentity"/>); null where the
+    /// connection string is all it takes. Its pool is limited as <see cref="WithPoolLimit"/> says.
+    /// </summary>
+    public static NpgsqlDataSource? SignedInDataSource(this IServiceProvider services, string provider, string connectionString, string credential) =>
+        provider == PostgreSql && credential == DatabaseCredential.ManagedIdentity
+            ? services.GetRequiredService<EntraDataSources>().For(WithPoolLimit(connectionString))
+            : null;
+
+    /// <summary>A credential setting that applies to the provider: Entra ID sign-in is PostgreSQL's only.</summary>
+    public static bool IsValidCredential(string provider, string credential) =>
+        DatabaseCredential.IsKnown(credential) && (credential == DatabaseCredential.Password || provider == PostgreSql);
 
     /// <summary>The connection string with <see cref="DefaultMaxPoolSize"/>, unless it sets a pool size of its own.</summary>
     public static string WithPoolLimit(string connectionString)
@@ -44,6 +64,6 @@ public static class DatabaseProvider
             : new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = DefaultMaxPoolSize }.ConnectionString;
     }
 
-    public static DbContextOptions<T> Options<T>(string provider, string connectionString) where T : DbContext =>
-        (DbContextOptions<T>)new DbContextOptionsBuilder<T>().Use(provider, connectionString).Options;
+    public static DbContextOptions<T> Options<T>(string provider, string connectionString, NpgsqlDataSource? signedIn = null) where T : DbContext =>
+        (DbContextOptions<T>)new DbContextOptionsBuilder<T>().Use(provider, connectionString, signedIn).Options;
 }

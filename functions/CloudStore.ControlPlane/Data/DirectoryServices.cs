@@ -1,3 +1,4 @@
+using CloudStore.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CloudStore.ControlPlane.Data;
@@ -13,6 +14,12 @@ public sealed class DirectoryOptions
     public string ConnectionString { get; set; } = "Data Source=.local/functions/directory.db";
 
     /// <summary>
+    /// How to sign in to a PostgreSQL directory: <c>password</c> (whatever the connection string carries) or
+    /// <c>managed-identity</c> (an Entra ID token of the app's identity; the connection string has no password).
+    /// </summary>
+    public string Credential { get; set; } = DatabaseCredential.Password;
+
+    /// <summary>
     /// Apply pending migrations (directory and regional indexes) at start: the local stack does; a deployment runs
     /// the <c>migrate</c> command instead, and an instance started on an older schema refuses to start.
     /// </summary>
@@ -26,11 +33,13 @@ public static class DirectoryServices
         services.AddOptions<DirectoryOptions>().BindConfiguration(DirectoryOptions.Section)
             .Validate(o => DatabaseProvider.IsKnown(o.Provider), $"Directory:Provider must be {DatabaseProvider.Choices}.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Directory:ConnectionString is required.")
+            .Validate(o => DatabaseProvider.IsValidCredential(o.Provider, o.Credential), $"Directory:Credential must be {DatabaseCredential.Choices} ('managed-identity' with postgresql only).")
             .ValidateOnStart();
+        services.AddEntraDataSources();
         return services.AddDbContext<DirectoryDbContext>((provider, db) =>
         {
             var options = provider.GetRequiredService<IOptions<DirectoryOptions>>().Value;
-            db.Use(options.Provider, options.ConnectionString);
+            db.Use(options.Provider, options.ConnectionString, provider.SignedInDataSource(options.Provider, options.ConnectionString, options.Credential));
         });
     }
 
@@ -38,13 +47,14 @@ public static class DirectoryServices
     public static async Task InitializeDirectoryAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         var options = services.GetRequiredService<IOptions<DirectoryOptions>>().Value;
+        var signedIn = services.SignedInDataSource(options.Provider, options.ConnectionString, options.Credential);
         if (options.ApplyMigrationsOnStart)
         {
-            await DatabaseMigrations.MigrateDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken);
+            await DatabaseMigrations.MigrateDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken, signedIn);
             return;
         }
 
-        var pending = await DatabaseMigrations.PendingDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken);
+        var pending = await DatabaseMigrations.PendingDirectoryAsync(options.Provider, options.ConnectionString, cancellationToken, signedIn);
         if (pending.Count > 0)
         {
             throw new InvalidOperationException(

@@ -33,7 +33,8 @@ public static class OperationsCommands
     public static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var directory = services.GetRequiredService<IOptions<DirectoryOptions>>().Value;
-        var applied = await DatabaseMigrations.MigrateDirectoryAsync(directory.Provider, directory.ConnectionString, cancellationToken);
+        var applied = await DatabaseMigrations.MigrateDirectoryAsync(directory.Provider, directory.ConnectionString, cancellationToken,
+            services.SignedInDataSource(directory.Provider, directory.ConnectionString, directory.Credential));
         var regions = await services.GetRequiredService<RegionCatalog>().MigrateAllAsync(cancellationToken);
         Console.WriteLine(JsonSerializer.Serialize(new { directory = applied, regions }));
         return 0;

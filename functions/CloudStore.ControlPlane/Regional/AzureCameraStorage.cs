@@ -26,7 +26,7 @@ public sealed class AzureCameraStorage(BlobServiceClient service, bool userDeleg
             TokenCredential credential = options.Credential switch
             {
                 "fake-entra-local" => new FakeEntraIdCredential(endpoint, time ?? TimeProvider.System),
-                "managed-identity" => new Azure.Identity.DefaultAzureCredential(),
+                "managed-identity" => Hosting.AzureIdentity.ManagedIdentity(),
                 var other => throw new InvalidOperationException($"Unknown storage credential '{other}'."),
             };
             return new AzureCameraStorage(new BlobServiceClient(endpoint, credential, clientOptions), userDelegation: true);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace CloudStore.ControlPlane.Regional;
 
 /// <summary>The configured regions: each one's storage and index, opened on first use.</summary>
-public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptions<TlsOptions> tls)
+public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptions<TlsOptions> tls, IServiceProvider services)
 {
     readonly ConcurrentDictionary<string, ICameraStorage> _storage = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, PooledDbContextFactory<IndexDbContext>> _indexContexts = new(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptio
         // services resolved, options built) instead of making one, which cost every index call a noticeable share of its CPU.
         // The context holds no state of its own, so a pooled one is as good as new (EF clears its change tracker on return).
         var index = Region(r).Index;
-        return new PooledDbContextFactory<IndexDbContext>(DatabaseProvider.Options<IndexDbContext>(index.Provider, index.ConnectionString));
+        return new PooledDbContextFactory<IndexDbContext>(DatabaseProvider.Options<IndexDbContext>(index.Provider, index.ConnectionString, SignedIn(index)));
     }).CreateDbContext();
 
     /// <summary>Migrates each configured region's index at start, or checks that someone has (as for the directory).</summary>
@@ -44,9 +44,9 @@ public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptio
             var index = Region(region).Index;
             if (applyMigrations)
             {
-                await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken);
+                await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken, SignedIn(index));
             }
-            else if (await DatabaseMigrations.PendingIndexAsync(index.Provider, index.ConnectionString, cancellationToken) is [var first, ..] pending)
+            else if (await DatabaseMigrations.PendingIndexAsync(index.Provider, index.ConnectionString, cancellationToken, SignedIn(index)) is [var first, ..] pending)
             {
                 throw new InvalidOperationException(
                     $"Region {region}: the index schema is older than this build ({pending.Count} migrations pending, the first {first}): run the `migrate` operations command, then start again.");
@@ -61,11 +61,13 @@ public sealed class RegionCatalog(IOptions<RegionCatalogOptions> options, IOptio
         foreach (var region in Configured)
         {
             var index = Region(region).Index;
-            applied[region] = await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken);
+            applied[region] = await DatabaseMigrations.MigrateIndexAsync(index.Provider, index.ConnectionString, cancellationToken, SignedIn(index));
         }
 
         return applied;
     }
+
+    Npgsql.NpgsqlDataSource? SignedIn(RegionIndexOptions index) => services.SignedInDataSource(index.Provider, index.ConnectionString, index.Credential);
 
     RegionOptions Region(string region) =>
         options.Value.TryGetValue(region, out var configured) ? configured : throw new InvalidOperationException($"Region '{region}' is not configured.");
@@ -78,7 +80,10 @@ public static class RegionServices
         services.AddOptions<RegionCatalogOptions>().BindConfiguration(RegionCatalogOptions.Section)
             .Validate(regions => regions.Keys.All(CloudStore.Contracts.Regions.All.Contains), "Regions: only known region ids (au-sydney, ca-toronto, eu-frankfurt, uk-london, us-virginia).")
             .Validate(regions => regions.Values.All(r => DatabaseProvider.IsKnown(r.Index.Provider)), $"Regions:*:Index:Provider must be {DatabaseProvider.Choices}.")
+            .Validate(regions => regions.Values.All(r => DatabaseProvider.IsValidCredential(r.Index.Provider, r.Index.Credential)),
+                $"Regions:*:Index:Credential must be {DatabaseCredential.Choices} ('managed-identity' with postgresql only).")
             .ValidateOnStart();
+        services.AddEntraDataSources();
         return services.AddSingleton<RegionCatalog>();
     }
 }

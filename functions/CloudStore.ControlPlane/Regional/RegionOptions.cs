@@ -70,4 +70,7 @@ public sealed class RegionIndexOptions
 
     /// <summary>The region's index database.</summary>
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>How to sign in to a PostgreSQL index: <c>password</c> or <c>managed-identity</c> (as <c>Directory:Credential</c>).</summary>
+    public string Credential { get; set; } = Hosting.DatabaseCredential.Password;
 }

@@ -24,7 +24,7 @@ param principalId string
 @description('Client id of that identity: DefaultAzureCredential and the host pick it with it.')
 param clientId string
 
-@description('Name of that identity: its user name in the regional index databases.')
+@description('Name of that identity: its user name in the directory and the regional index databases.')
 param identityName string
 
 @description('Application Insights component whose connection string the app gets as a setting.')
@@ -35,6 +35,12 @@ param playerOrigin string
 
 @description('Base URL of the key server (https://host).')
 param keyServerUrl string
+
+@description('Host name of the control plane\'s PostgreSQL server (modules/controldatabase.bicep).')
+param directoryHost string
+
+@description('Name of the directory database on it.')
+param directoryDatabaseName string
 
 @description('Per region: regionId, blobEndpoint, indexHost, indexDatabaseName (outputs of modules/regional.bicep).')
 param regions array
@@ -175,11 +181,42 @@ var regionSettings = flatten(map(regions, region => [
     value: 'managed-identity'
   }
   {
+    name: 'Regions__${region.regionId}__Index__Provider'
+    value: 'postgresql'
+  }
+  {
     // Entra ID authentication: no password in the string; the app signs in with its identity's token.
     name: 'Regions__${region.regionId}__Index__ConnectionString'
     value: 'Host=${region.indexHost};Database=${region.indexDatabaseName};Username=${identityName};Ssl Mode=VerifyFull'
   }
+  {
+    name: 'Regions__${region.regionId}__Index__Credential'
+    value: 'managed-identity'
+  }
 ]))
+
+// Directory:… (functions/CloudStore.ControlPlane/Data/DirectoryServices.cs): the directory on the control plane's
+// server, which every instance shares, reached as the regional indexes are.
+var directorySettings = [
+  {
+    name: 'Directory__Provider'
+    value: 'postgresql'
+  }
+  {
+    name: 'Directory__ConnectionString'
+    value: 'Host=${directoryHost};Database=${directoryDatabaseName};Username=${identityName};Ssl Mode=VerifyFull'
+  }
+  {
+    name: 'Directory__Credential'
+    value: 'managed-identity'
+  }
+  {
+    // Only the app's identity can sign in as itself, so the app applies the directory's and every index's
+    // migrations at start (an advisory lock lets one instance at a time do it): docs/OPERATIONS.md, Deploying to Azure.
+    name: 'Directory__ApplyMigrationsOnStart'
+    value: 'true'
+  }
+]
 
 resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: appName
@@ -248,6 +285,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
           }
         ],
         mailSettings,
+        directorySettings,
         regionSettings
       )
     }

@@ -40,4 +40,6 @@ output keyServerPrincipalId string = keyServer.properties.principalId
 output keyServerClientId string = keyServer.properties.clientId
 
 output playerIdentityId string = player.id
+output playerIdentityName string = player.name
+output playerPrincipalId string = player.properties.principalId
 output playerClientId string = player.properties.clientId

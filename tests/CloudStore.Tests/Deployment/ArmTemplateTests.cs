@@ -102,31 +102,46 @@ public sealed partial class ArmTemplateTests(CompiledInfrastructure infrastructu
     }
 
     [Fact]
-    public void IndexDatabases_EveryDeclaration_EntraOnlyTlsRequiredNoInternetFirewallRule()
+    public void PostgresServers_EveryDeclaration_EntraOnlyTlsRequiredNoInternetFirewallRule()
     {
-        var (template, server) = Assert.Single(Main.Resources("Microsoft.DBforPostgreSQL/flexibleServers"));
-
-        Assert.Equal("Enabled", ArmTemplate.Literal(server, "properties.authConfig.activeDirectoryAuth").GetString());
-        Assert.Equal("Disabled", ArmTemplate.Literal(server, "properties.authConfig.passwordAuth").GetString());
-        Assert.Null(ArmTemplate.Find(server, "properties.administratorLogin"));
-        Assert.Null(ArmTemplate.Find(server, "properties.administratorLoginPassword"));
-
-        var settings = template.OwnResources()
-            .Where(resource => ArmTemplate.TypeOf(resource) == "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
-            .ToList();
-        string? Setting(string name) => ArmTemplate.Literal(
-            Assert.Single(settings, setting => ArmTemplate.NameOf(setting).Contains($"'{name}'", StringComparison.Ordinal)),
-            "properties.value").GetString();
-        Assert.Equal("ON", Setting("require_secure_transport"));
-        Assert.Equal("TLSv1.2", Setting("ssl_min_protocol_version"));
-
-        // Only Azure's own addresses (the documented 0.0.0.0 rule); never a range reaching the internet.
-        var rules = Main.Resources("Microsoft.DBforPostgreSQL/flexibleServers/firewallRules");
-        Assert.All(rules, rule =>
+        // The regional index servers (one declaration in a loop) and the control plane's server (directory, player).
+        var servers = Main.Resources("Microsoft.DBforPostgreSQL/flexibleServers");
+        Assert.Equal(2, servers.Count);
+        Assert.Contains(servers, server => server.Template.Path == "main/controldatabase");
+        foreach (var (template, server) in servers)
         {
-            Assert.Equal("0.0.0.0", ArmTemplate.Literal(rule.Resource, "properties.startIpAddress").GetString());
-            Assert.Equal("0.0.0.0", ArmTemplate.Literal(rule.Resource, "properties.endIpAddress").GetString());
-        });
+            Assert.Equal("Enabled", ArmTemplate.Literal(server, "properties.authConfig.activeDirectoryAuth").GetString());
+            Assert.Equal("Disabled", ArmTemplate.Literal(server, "properties.authConfig.passwordAuth").GetString());
+            Assert.Null(ArmTemplate.Find(server, "properties.administratorLogin"));
+            Assert.Null(ArmTemplate.Find(server, "properties.administratorLoginPassword"));
+
+            var settings = template.OwnResources()
+                .Where(resource => ArmTemplate.TypeOf(resource) == "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+                .ToList();
+            string? Setting(string name) => ArmTemplate.Literal(
+                Assert.Single(settings, setting => ArmTemplate.NameOf(setting).Contains($"'{name}'", StringComparison.Ordinal)),
+                "properties.value").GetString();
+            Assert.Equal("ON", Setting("require_secure_transport"));
+            Assert.Equal("TLSv1.2", Setting("ssl_min_protocol_version"));
+
+            // Only Azure's own addresses (the documented 0.0.0.0 rule); never a range reaching the internet.
+            var rules = template.OwnResources()
+                .Where(resource => ArmTemplate.TypeOf(resource) == "Microsoft.DBforPostgreSQL/flexibleServers/firewallRules")
+                .ToList();
+            Assert.Single(rules);
+            Assert.All(rules, rule =>
+            {
+                Assert.Equal("0.0.0.0", ArmTemplate.Literal(rule, "properties.startIpAddress").GetString());
+                Assert.Equal("0.0.0.0", ArmTemplate.Literal(rule, "properties.endIpAddress").GetString());
+            });
+
+            // Entra administrators are the apps' managed identities (service principals), never a person or a group.
+            var administrators = template.OwnResources()
+                .Where(resource => ArmTemplate.TypeOf(resource) == "Microsoft.DBforPostgreSQL/flexibleServers/administrators")
+                .ToList();
+            Assert.NotEmpty(administrators);
+            Assert.All(administrators, administrator => Assert.Equal("ServicePrincipal", ArmTemplate.Literal(administrator, "properties.principalType").GetString()));
+        }
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class BicepTests
     public void Files_InfraAzure_HoldMainAndItsModules()
     {
         Assert.Equal(
-            ["main.bicep", "modules/appservice.bicep", "modules/functions.bicep", "modules/identities.bicep", "modules/monitoring.bicep", "modules/regional.bicep", "modules/roles.bicep"],
+            ["main.bicep", "modules/appservice.bicep", "modules/controldatabase.bicep", "modules/functions.bicep", "modules/identities.bicep", "modules/monitoring.bicep", "modules/regional.bicep", "modules/roles.bicep"],
             Bicep.Files);
     }
 }

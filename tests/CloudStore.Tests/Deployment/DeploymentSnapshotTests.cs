@@ -42,7 +42,30 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
         var others = Snapshot.Resources("Microsoft.Storage/storageAccounts").Where(account => RegionTag(account) is null).ToList();
         Assert.StartsWith("stfunc", ArmTemplate.NameOf(Assert.Single(others)), StringComparison.Ordinal);
         Assert.Equal(5, Snapshot.Resources("Microsoft.KeyVault/vaults").Count);
-        Assert.Equal(5, Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers").Count);
+        // Besides the regional ones, only the control plane's database server (ControlDatabase_…).
+        Assert.Equal(6, Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers").Count);
+    }
+
+    [Fact]
+    public void ControlDatabase_DefaultParameters_InTheControlPlaneLocation_DirectoryAndPlayerDatabases_TheTwoAppsAsEntraAdministrators()
+    {
+        var server = Assert.Single(Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers"), server => RegionTag(server) is null);
+        var name = ArmTemplate.NameOf(server);
+
+        Assert.StartsWith("psql-control-", name, StringComparison.Ordinal);
+        Assert.Equal(DeploymentSnapshot.Location, server.GetProperty("location").GetString());
+        Assert.Equal(
+            ["cloudstore_directory", "cloudstore_player"],
+            Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers/databases").Select(ArmTemplate.NameOf)
+                .Where(database => database.StartsWith($"{name}/", StringComparison.Ordinal)).Select(database => database.Split('/')[1]).Order(StringComparer.Ordinal));
+        // An administrator's name is the server's and the identity's principal id (known at deployment only).
+        var administrators = Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers/administrators")
+            .Where(administrator => ArmTemplate.NameOf(administrator).Contains($"'{name}'", StringComparison.Ordinal))
+            .Select(administrator => administrator.GetProperty("properties").GetProperty("principalName").GetString()!)
+            .Order(StringComparer.Ordinal);
+        Assert.Collection(administrators,
+            functions => Assert.StartsWith("id-functions-", functions, StringComparison.Ordinal),
+            player => Assert.StartsWith("id-player-", player, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -155,8 +178,9 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
                     Assert.All(Regions.All, region =>
                     {
                         Assert.Equal("managed-identity", settings[$"Regions__{region}__Storage__Credential"]);
-                        Assert.Contains("Ssl Mode=VerifyFull", settings[$"Regions__{region}__Index__ConnectionString"], StringComparison.Ordinal);
+                        AssertEntraPostgres(settings, $"Regions__{region}__Index", "id-functions-", applyMigrationsOnStart: null);
                     });
+                    AssertEntraPostgres(settings, "Directory", "id-functions-", applyMigrationsOnStart: "true");
                     Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys); // no connection string: the identity-based settings only
                     break;
                 case "keyserver":
@@ -166,8 +190,35 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
                     break;
                 default:
                     Assert.DoesNotContain(settings.Keys, name => name.StartsWith("KeyServer__KeyVaults", StringComparison.Ordinal));
+                    AssertEntraPostgres(settings, "Player__Database", "id-player-", applyMigrationsOnStart: "true");
                     break;
             }
+
+            // Every database a host is given is PostgreSQL signed in with the host's identity: a connection string without
+            // its provider would be opened as SQLite, one without its credential would sign in with no password.
+            Assert.All(settings.Keys.Where(key => key.EndsWith("__ConnectionString", StringComparison.Ordinal) && key != "APPLICATIONINSIGHTS_CONNECTION_STRING"), key =>
+                AssertEntraPostgres(settings, key[..^"__ConnectionString".Length], "id-", applyMigrationsOnStart: null));
+        }
+    }
+
+    /// <summary>
+    /// The settings of one database (<paramref name="prefix"/><c>__Provider</c>, <c>__ConnectionString</c>, <c>__Credential</c>):
+    /// PostgreSQL, TLS with the server's certificate checked, the identity's name as the user and no password (the Entra ID
+    /// token is the password).
+    /// </summary>
+    void AssertEntraPostgres(Dictionary<string, string> settings, string prefix, string identityPrefix, string? applyMigrationsOnStart)
+    {
+        Assert.Equal("postgresql", settings[$"{prefix}__Provider"]);
+        Assert.Equal("managed-identity", settings[$"{prefix}__Credential"]);
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(AsDeployed(settings[$"{prefix}__ConnectionString"]));
+        Assert.Equal(Npgsql.SslMode.VerifyFull, connection.SslMode);
+        Assert.Null(connection.Password);
+        Assert.False(string.IsNullOrEmpty(connection.Host));
+        Assert.False(string.IsNullOrEmpty(connection.Database));
+        Assert.Contains(identityPrefix, connection.Username, StringComparison.Ordinal);
+        if (applyMigrationsOnStart is not null)
+        {
+            Assert.Equal(applyMigrationsOnStart, settings[$"{prefix}__ApplyMigrationsOnStart"]);
         }
     }
 
@@ -177,6 +228,7 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
         var outputs = Snapshot.Outputs.EnumerateObject().ToList();
 
         Assert.Contains(outputs, output => output.Name == "PLAYER_URL");
+        Assert.Contains(outputs, output => output.Name == "CONTROL_DATABASE_HOST");
         Assert.All(outputs, output => Assert.DoesNotMatch(SecretValue(), output.Value.GetRawText()));
     }
 
@@ -213,6 +265,24 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
     Dictionary<string, JsonElement> RegionalResources(string type) =>
         Snapshot.Resources(type).Where(resource => RegionTag(resource) is not null).ToDictionary(resource => RegionTag(resource)!, StringComparer.Ordinal);
 
+    /// <summary>
+    /// A connection string as Azure will set it: the snapshot leaves the server's host name an expression (it exists once
+    /// the server does), which is the server's name under postgres.database.azure.com.
+    /// </summary>
+    string AsDeployed(string value)
+    {
+        var expression = ConnectionStringExpression().Match(value);
+        if (!expression.Success)
+        {
+            return value;
+        }
+
+        var server = expression.Groups["server"].Value;
+        Assert.Contains(Snapshot.Resources("Microsoft.DBforPostgreSQL/flexibleServers"), resource => DeploymentSnapshot.ResourceId("Microsoft.DBforPostgreSQL/flexibleServers", ArmTemplate.NameOf(resource)) == server);
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, expression.Groups["format"].Value,
+            $"{server.Split('/')[^1]}.postgres.database.azure.com", expression.Groups["database"].Value, expression.Groups["user"].Value);
+    }
+
     static string? RegionTag(JsonElement resource) => ArmTemplate.Find(resource, "tags.cloudstore-region")?.GetString();
 
     static string? ServiceName(JsonElement resource) => ArmTemplate.Find(resource, "tags.azd-service-name")?.GetString();
@@ -229,6 +299,9 @@ public sealed partial class DeploymentSnapshotTests(CompiledInfrastructure infra
 
     [GeneratedRegex(@"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.(Storage/storageAccounts|KeyVault/vaults)/[^/]+\z")]
     private static partial Regex OneAccountOrVault();
+
+    [GeneratedRegex(@"^\[format\('(?<format>[^']*)', reference\('(?<server>[^']+)', '[^']+'\)\.fullyQualifiedDomainName, '(?<database>[^']*)', '(?<user>[^']*)'\)\]\z")]
+    private static partial Regex ConnectionStringExpression();
 
     [GeneratedRegex(@"AccountKey=|SharedAccessSignature|[?&]sig=|Password=|list(Keys|AccountSas|ServiceSas|Secrets)\(", RegexOptions.IgnoreCase)]
     private static partial Regex SecretValue();
