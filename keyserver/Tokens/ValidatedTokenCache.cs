@@ -39,7 +39,7 @@ public sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time) :
     {
         public static TokenHash Of(string token)
         {
-            Span<byte> bytes = stackalloc byte[MaxCachedTokenLength];
+            Span<byte> bytes = stackalloc byte[token.Length];
             var length = Encoding.ASCII.GetBytes(token, bytes);
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
             SHA256.HashData(bytes[..length], hash);
