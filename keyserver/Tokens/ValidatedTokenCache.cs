@@ -69,11 +69,12 @@ public sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time) :
         }
 
         var result = await inner.ValidateTokenAsync(token, validationParameters);
+        // Not kept: a token in validation's clock-skew allowance past its exp, or validated while the keys changed.
         if (result is { IsValid: true, ClaimsIdentity: { } identity, SecurityToken: { } validated }
-            && validated.ValidTo > DateTime.MinValue
+            && new DateTimeOffset(validated.ValidTo, TimeSpan.Zero) is var expires && expires > now
             && ReferenceEquals(configuration, await issuer.GetBaseConfigurationAsync(CancellationToken.None)))
         {
-            Keep(key, new Entry(identity.Clone(), validated, new DateTimeOffset(validated.ValidTo, TimeSpan.Zero), configuration), now);
+            Keep(key, new Entry(identity.Clone(), validated, expires, configuration), now);
         }
 
         return result;
