@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CloudStore.KeyServer.Tokens;
@@ -34,7 +35,7 @@ public sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time) :
 
     sealed record Entry(ClaimsIdentity Identity, SecurityToken Token, DateTimeOffset Expires, BaseConfiguration Configuration);
 
-    /// <summary>SHA-256 of the token's characters (ASCII): the cache never holds a usable token.</summary>
+    /// <summary>SHA-256 of the token's characters (ASCII): entries are found by it, and the token itself is not kept.</summary>
     readonly record struct TokenHash(UInt128 High, UInt128 Low)
     {
         public static TokenHash Of(string token)
@@ -74,11 +75,16 @@ public sealed class ValidatedTokenCache(TokenHandler inner, TimeProvider time) :
             && new DateTimeOffset(validated.ValidTo, TimeSpan.Zero) is var expires && expires > now
             && ReferenceEquals(configuration, await issuer.GetBaseConfigurationAsync(CancellationToken.None)))
         {
-            Keep(key, new Entry(identity.Clone(), validated, expires, configuration), now);
+            Keep(key, new Entry(identity.Clone(), WithoutSignature(validated), expires, configuration), now);
         }
 
         return result;
     }
+
+    /// <summary>The token's header and claims without its signature: nothing kept here is a bearer token that would be accepted.</summary>
+    static SecurityToken WithoutSignature(SecurityToken token) => token is JsonWebToken jwt
+        ? new JsonWebToken(Base64UrlEncoder.Decode(jwt.EncodedHeader), Base64UrlEncoder.Decode(jwt.EncodedPayload))
+        : token;
 
     void Keep(TokenHash key, Entry entry, DateTimeOffset now)
     {
