@@ -3,6 +3,7 @@ using CloudStore.Contracts;
 using CloudStore.Hosting;
 using CloudStore.KeyServer;
 using CloudStore.KeyServer.KeyStores;
+using CloudStore.KeyServer.Tokens;
 using CloudStore.KeyServer.Unwrap;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
@@ -33,6 +34,19 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
     jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
     jwt.TokenValidationParameters.NameClaimType = ClaimNames.Subject;
     jwt.TokenValidationParameters.RoleClaimType = ClaimNames.Role;
+    // A player's token is validated once, then found again by its hash until it expires or the issuer's keys change.
+    var validator = jwt.TokenHandlers.Single();
+    jwt.TokenHandlers.Clear();
+    jwt.TokenHandlers.Add(new ValidatedTokenCache(validator, TimeProvider.System));
+});
+builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+{
+    // Only keys the issuer publishes now: IdentityModel's "last known good" fallback would still accept a token signed
+    // by a key taken out of the JWKS, for up to an hour after the key server fetched the JWKS without it.
+    if (jwt.ConfigurationManager is BaseConfigurationManager issuer)
+    {
+        issuer.UseLastKnownGoodConfiguration = false;
+    }
 });
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(PublicKeyEndpoints.ServicePolicy, policy => policy.RequireClaim(ClaimNames.Role, Roles.Service))
