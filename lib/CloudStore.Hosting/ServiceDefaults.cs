@@ -51,8 +51,6 @@ public static class ServiceDefaults
         // never below Warning, whatever the configuration says.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
-        var otlpEndpoint = builder.Configuration[OtlpEndpointVariable];
-        var azureMonitor = builder.Configuration[AzureMonitorVariable];
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
                 .AddService(serviceName, serviceVersion: Version(builder.Environment.ApplicationName))
@@ -61,16 +59,7 @@ public static class ServiceDefaults
             {
                 logging.IncludeFormattedMessage = true;
                 logging.IncludeScopes = true;
-            });
-
-        if (string.IsNullOrWhiteSpace(otlpEndpoint) && string.IsNullOrEmpty(azureMonitor))
-        {
-            // Nothing would export spans or metrics: no listener, so requests make no activity to record and no
-            // histogram to update (measured on the key server: docs/BENCHMARKS.md). Logs still go to the console.
-            return;
-        }
-
-        telemetry
+            })
             .WithTracing(tracing => tracing
                 .AddSource(CloudStoreTelemetry.Name)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
@@ -94,13 +83,13 @@ public static class ServiceDefaults
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation());
 
-        if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
         {
             // Endpoint, protocol, headers and batching come from the standard OTEL_* variables.
             telemetry.UseOtlpExporter();
         }
 
-        if (azureMonitor is { Length: > 0 } connectionString)
+        if (builder.Configuration[AzureMonitorVariable] is { Length: > 0 } connectionString)
         {
             // Per signal rather than UseAzureMonitorExporter, which would also install its own sampler for
             // every exporter (OTLP included) and Live Metrics.
