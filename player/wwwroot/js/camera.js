@@ -47,8 +47,12 @@ let started = false;
 let loadedFrom = null;
 let loadedTo = null;
 let freshLinksTried = false;
-/** Settles once the loaded playlist has arrived or failed (or after a few seconds): a first open draws the timeline then. */
-let playlistSettled = Promise.resolve();
+/**
+ * Settles once the loaded playlist shows its first frame, or cannot (no recording there, a failure), or after a few
+ * seconds: a first open draws the timeline then, so that its request and drawing do not compete with the first frame's.
+ */
+let firstFrameSettled = Promise.resolve();
+let settleFirstFrame = () => {};
 /** Files refused, by part and segment start: each is named (and reported) once a page. */
 const refused = new Set();
 const isRefusal = (response) => response?.text === alteredText || response?.text === uncheckedText;
@@ -239,20 +243,19 @@ function load(time) {
   started = false;
   loadedFrom = time - halfWindow;
   loadedTo = time + halfWindow;
-  let settle;
-  playlistSettled = new Promise((resolve) => {
-    settle = resolve;
+  firstFrameSettled = new Promise((resolve) => {
+    settleFirstFrame = resolve;
     setTimeout(resolve, 3_000);
   });
   let startLoaded = false;
   const start = () => {
-    settle();
     if (startLoaded || mine !== ticket || fragments().length === 0) {
       return;
     }
     startLoaded = true;
     const position = positionOf(time);
     if (position === null) {
+      settleFirstFrame();
       fail(`No recordings at or after ${utc(time)} UTC in this part of the timeline.`);
       return;
     }
@@ -263,9 +266,10 @@ function load(time) {
   };
   hls.on(Hls.Events.MANIFEST_PARSED, start);
   hls.on(Hls.Events.LEVEL_LOADED, start);
+  hls.on(Hls.Events.LEVEL_LOADED, () => fragments().length === 0 && settleFirstFrame()); // Nothing recorded to show.
   hls.on(Hls.Events.ERROR, (_, data) => {
     if (data.fatal) {
-      settle();
+      settleFirstFrame();
     }
     if (mine === ticket) {
       onError(data);
@@ -434,6 +438,7 @@ video.addEventListener('playing', () => {
   if (!started) {
     // User Timing: the first frame after a load, from navigation start (./cloudstore bench reads it).
     performance.mark('cloudstore:first-frame');
+    settleFirstFrame();
   }
   started = true;
 });
@@ -501,10 +506,9 @@ async function begin() {
   const at = query.get('at') ?? '';
   const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
   if (!Number.isNaN(requested)) {
-    // The playlist first: the timeline's request waits for it (the API serves the playlist alone), and the timeline is
-    // drawn while the key and the first segment load.
+    // The first frame first: the timeline is asked for and drawn once it shows (or cannot).
     playAt(requested);
-    await playlistSettled;
+    await firstFrameSettled;
     await timeline.showDay(requested);
     return;
   }
