@@ -42,8 +42,11 @@ public static class Bench
             case ["player"]:
                 await PlaybackBench.RunAsync();
                 return 0;
+            case ["playlist"]:
+                Playlists();
+                return 0;
             case [_, ..]:
-                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption | player]");
+                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption | player | playlist]");
                 return 2;
         }
 
@@ -58,10 +61,7 @@ public static class Bench
         Report("RSA-2048 OAEP-SHA256 wrap (camera, once per key)", wrap, $"{1 / wrap.TotalSeconds:F0} /s");
         Report("RSA-2048 OAEP-SHA256 unwrap (key server, per key)", unwrap, $"{1 / unwrap.TotalSeconds:F0} /s");
 
-        var segments = DaySegments();
-        var build = Median(() => HlsPlaylist.Build(segments, closed: true));
-        var text = HlsPlaylist.Build(segments, closed: true);
-        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text, {Gzipped(text) / 1048576.0:F1} MiB gzipped");
+        Playlists();
 
         var names = Enumerable.Range(0, 21_600).Select(i => $"segments/{i:D12}.m4s").ToList();
         var azure = AzureCameraStorage.Create(new RegionStorageOptions
@@ -95,6 +95,22 @@ public static class Bench
         Console.WriteLine("  (starting the local stack on PostgreSQL for cameras per machine)");
         await CamerasBench.RunAsync([]);
         return 0;
+    }
+
+    /// <summary>
+    /// A day's playlist (build time and size) and the player's ± 15 minutes around a moment (size: the text hls.js parses
+    /// on every open).
+    /// </summary>
+    static void Playlists()
+    {
+        var segments = DaySegments();
+        var build = Median(() => HlsPlaylist.Build(segments, closed: true));
+        var text = HlsPlaylist.Build(segments, closed: true);
+        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text, {Gzipped(text) / 1048576.0:F1} MiB gzipped");
+        var window = segments.Skip(10_800 - 225).Take(450).ToList();
+        var windowText = HlsPlaylist.Build(window, closed: true);
+        var windowBuild = Median(() => HlsPlaylist.Build(window, closed: true));
+        Report("HLS playlist, the player's ± 15 minutes (450), build", windowBuild, $"{windowText.Length / 1024.0:F0} KiB of text, {Gzipped(windowText) / 1024.0:F0} KiB gzipped");
     }
 
     /// <summary>The size on the wire with the functions host's response compression (gzip, fastest level).</summary>
