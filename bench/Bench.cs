@@ -128,12 +128,14 @@ public static class Bench
     static List<PlaylistSegment> DaySegments()
     {
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        // A data key an hour (900 segments), its wrapped form 277 bytes (370 characters of base64url), as before key tags were short.
+        var keys = Enumerable.Range(0, 24).Select(k => new PlaylistKey($"https://keys.example/v1/keys/{k:D32}", RandomNumberGenerator.GetBytes(277))).ToList();
         return [.. Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
             start.AddSeconds(4 * i), 4000,
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/segments/{i:D12}.m4s?sv=2021-08-06&se=2026-11-01T01%3A00%3A00Z&sr=b&sp=r&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D",
             RandomNumberGenerator.GetBytes(16),
             SHA256.HashData(BitConverter.GetBytes(i)),
-            $"https://keys.example/v1/keys/{i / 900:D32}?wrapped=" + new string('A', 370),
+            keys[i / 900],
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/init/{i / 900:D4}.mp4?sig=x",
             RandomNumberGenerator.GetBytes(16),
             SHA256.HashData(BitConverter.GetBytes(-1 - (i / 900)))))];
