@@ -42,8 +42,11 @@ public static class Bench
             case ["player"]:
                 await PlaybackBench.RunAsync();
                 return 0;
+            case ["playlist"]:
+                Playlists();
+                return 0;
             case [_, ..]:
-                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption | player]");
+                await Console.Error.WriteLineAsync("usage: CloudStore.Bench [keyserver | cameras [N,N,…] | ingest | encryption | player | playlist]");
                 return 2;
         }
 
@@ -58,10 +61,7 @@ public static class Bench
         Report("RSA-2048 OAEP-SHA256 wrap (camera, once per key)", wrap, $"{1 / wrap.TotalSeconds:F0} /s");
         Report("RSA-2048 OAEP-SHA256 unwrap (key server, per key)", unwrap, $"{1 / unwrap.TotalSeconds:F0} /s");
 
-        var segments = DaySegments();
-        var build = Median(() => HlsPlaylist.Build(segments, closed: true));
-        var text = HlsPlaylist.Build(segments, closed: true);
-        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text, {Gzipped(text) / 1048576.0:F1} MiB gzipped");
+        Playlists();
 
         var names = Enumerable.Range(0, 21_600).Select(i => $"segments/{i:D12}.m4s").ToList();
         var azure = AzureCameraStorage.Create(new RegionStorageOptions
@@ -97,6 +97,22 @@ public static class Bench
         return 0;
     }
 
+    /// <summary>
+    /// A day's playlist (build time and size) and the player's ± 15 minutes around a moment (size: the text hls.js parses
+    /// on every open).
+    /// </summary>
+    static void Playlists()
+    {
+        var segments = DaySegments();
+        var build = Median(() => HlsPlaylist.Build(segments, closed: true));
+        var text = HlsPlaylist.Build(segments, closed: true);
+        Report("HLS playlist, 24 h of 4-s segments (21,600), build", build, $"{text.Length / 1048576.0:F1} MiB of text, {Gzipped(text) / 1048576.0:F1} MiB gzipped");
+        var window = segments.Skip(10_800 - 225).Take(450).ToList();
+        var windowText = HlsPlaylist.Build(window, closed: true);
+        var windowBuild = Median(() => HlsPlaylist.Build(window, closed: true));
+        Report("HLS playlist, the player's ± 15 minutes (450), build", windowBuild, $"{windowText.Length / 1024.0:F0} KiB of text, {Gzipped(windowText) / 1024.0:F0} KiB gzipped");
+    }
+
     /// <summary>The size on the wire with the functions host's response compression (gzip, fastest level).</summary>
     static long Gzipped(string text)
     {
@@ -112,12 +128,14 @@ public static class Bench
     static List<PlaylistSegment> DaySegments()
     {
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        // A data key an hour (900 segments), its wrapped form 277 bytes (370 characters of base64url), as before key tags were short.
+        var keys = Enumerable.Range(0, 24).Select(k => new PlaylistKey($"https://keys.example/v1/keys/{k:D32}", RandomNumberGenerator.GetBytes(277))).ToList();
         return [.. Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
             start.AddSeconds(4 * i), 4000,
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/segments/{i:D12}.m4s?sv=2021-08-06&se=2026-11-01T01%3A00%3A00Z&sr=b&sp=r&sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D",
             RandomNumberGenerator.GetBytes(16),
             SHA256.HashData(BitConverter.GetBytes(i)),
-            $"https://keys.example/v1/keys/{i / 900:D32}?wrapped=" + new string('A', 370),
+            keys[i / 900],
             $"https://csfrankfurt.blob.core.windows.net/cam-0123456789abcdef0123456789abcdef/init/{i / 900:D4}.mp4?sig=x",
             RandomNumberGenerator.GetBytes(16),
             SHA256.HashData(BitConverter.GetBytes(-1 - (i / 900)))))];

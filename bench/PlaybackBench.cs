@@ -181,7 +181,8 @@ public static class PlaybackBench
         var lines = new List<string>();
         foreach (var line in playlist.Split('\n'))
         {
-            if (line.StartsWith("#EXT-X-KEY:", StringComparison.Ordinal) || line.StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal))
+            if (line.StartsWith("#EXT-X-KEY:", StringComparison.Ordinal) || line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal)
+                || line.StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal))
             {
                 continue;
             }

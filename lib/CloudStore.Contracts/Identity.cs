@@ -42,8 +42,8 @@ public static class ClaimNames
 }
 
 /// <summary>
-/// Live grants: the key server opens a data key for a viewer (who may watch live only) when the key URI carries a
-/// grant, a short-lived JWT the functions sign with the access tokens' key, naming the viewer, the camera and the data
+/// Live grants: the key server opens a data key for a viewer (who may watch live only) when the key request carries a
+/// grant (the live playlist gives it once per data key, in its key tag), a short-lived JWT the functions sign with the access tokens' key, naming the viewer, the camera and the data
 /// key, issued only for keys of segments in the live window. Its own token type, so it is never taken for an access
 /// token, nor an access token for it.
 /// </summary>
@@ -51,7 +51,7 @@ public static class LiveGrant
 {
     public const string TokenType = "cloudstore-live-grant+jwt";
 
-    /// <summary>The key URI's query parameter that carries the grant.</summary>
+    /// <summary>The key request's query parameter that carries the grant.</summary>
     public const string QueryParameter = "grant";
 
     /// <summary>The camera whose live key the grant opens.</summary>

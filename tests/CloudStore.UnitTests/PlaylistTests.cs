@@ -9,8 +9,13 @@ public sealed class PlaylistTests
     static readonly DateTimeOffset Start = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
     static readonly byte[] Iv = [.. Enumerable.Range(0, 16).Select(i => (byte)i)];
 
-    static PlaylistSegment Segment(double offsetSeconds, string key = "https://keys/k1", string init = "https://store/init1", int durationMs = 4000) =>
-        new(Start.AddSeconds(offsetSeconds), durationMs, $"https://store/seg-{offsetSeconds}", Iv, Digest($"seg-{offsetSeconds}"), key, init, Iv, Digest(init));
+    static PlaylistSegment Segment(double offsetSeconds, string key = "https://keys/k1", string init = "https://store/init1", int durationMs = 4000, string? grant = null) =>
+        new(Start.AddSeconds(offsetSeconds), durationMs, $"https://store/seg-{offsetSeconds}", Iv, Digest($"seg-{offsetSeconds}"), new PlaylistKey(key, Wrapped(key), grant), init, Iv, Digest(init));
+
+    /// <summary>A distinct wrapped key per data key (300 bytes, as RSA-2048 wraps with their header).</summary>
+    static byte[] Wrapped(string key) => [.. Enumerable.Range(0, 10).SelectMany(i => Digest($"{key}/{i}")).Take(300)];
+
+    static string WrappedText(string key) => Convert.ToBase64String(Wrapped(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>A distinct SHA-256 per file, as the index holds them.</summary>
     static byte[] Digest(string file) => System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(file));
@@ -91,6 +96,37 @@ public sealed class PlaylistTests
         var infs = lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith("#EXTINF:", StringComparison.Ordinal)).ToList();
         Assert.Equal([DigestLine("seg-0"), DigestLine("seg-4"), DigestLine("seg-8")], infs.Select(m => lines[m.i - 1]));
         Assert.All(lines.Where(l => l.StartsWith(HlsPlaylist.DigestTag, StringComparison.Ordinal)), l => Assert.Equal(HlsPlaylist.DigestTag.Length + 43, l.Length));
+    }
+
+    [Fact]
+    public void Build_EachDataKey_WrappedOnceInItsKeyTagAfterTheFirstMapThatUsesIt_KeyTagsNameOnlyTheKey()
+    {
+        // k1, then k2, then k2 again after a gap (EXT-X-MAP and its key tag again, the wrapped key not again).
+        var lines = Lines(HlsPlaylist.Build([Segment(0), Segment(4), Segment(8, key: "https://keys/k2"), Segment(60, key: "https://keys/k2")], closed: true));
+
+        var keyTags = lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            [$"#EXT-X-CLOUDSTORE-KEY:URI=\"https://keys/k1\",WRAPPED=\"{WrappedText("https://keys/k1")}\"", $"#EXT-X-CLOUDSTORE-KEY:URI=\"https://keys/k2\",WRAPPED=\"{WrappedText("https://keys/k2")}\""],
+            keyTags.Select(k => k.line));
+        var maps = lines.Select((line, i) => (line, i)).Where(l => l.line.StartsWith("#EXT-X-MAP:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, maps.Count);
+        Assert.Equal([maps[0].i + 1, maps[1].i + 1], keyTags.Select(k => k.i));
+        Assert.Equal(
+            ["https://keys/k1", "https://keys/k1", "https://keys/k1", "https://keys/k2", "https://keys/k2", "https://keys/k2", "https://keys/k2"],
+            lines.Where(l => l.StartsWith("#EXT-X-KEY:", StringComparison.Ordinal)).Select(l => l.Split('"')[1]));
+        Assert.All([WrappedText("https://keys/k1"), WrappedText("https://keys/k2")], wrapped => Assert.Single(lines, l => l.Contains(wrapped, StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("GRANT=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void BuildLive_ViewersKeys_EachGrantOnlyInItsDataKeysTag()
+    {
+        var lines = Lines(HlsPlaylist.BuildLive(
+            [Segment(0, grant: "grant.for.k1"), Segment(4, grant: "grant.for.k1"), Segment(8, key: "https://keys/k2", grant: "grant.for.k2")], mediaSequence: 7));
+
+        Assert.Equal($"#EXT-X-CLOUDSTORE-KEY:URI=\"https://keys/k1\",WRAPPED=\"{WrappedText("https://keys/k1")}\",GRANT=\"grant.for.k1\"", Assert.Single(lines, l => l.Contains("grant.for.k1", StringComparison.Ordinal)));
+        Assert.Equal($"#EXT-X-CLOUDSTORE-KEY:URI=\"https://keys/k2\",WRAPPED=\"{WrappedText("https://keys/k2")}\",GRANT=\"grant.for.k2\"", Assert.Single(lines, l => l.Contains("grant.for.k2", StringComparison.Ordinal)));
+        Assert.All(lines.Where(l => l.StartsWith("#EXT-X-KEY:", StringComparison.Ordinal)), l => Assert.Matches("^#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys/k[12]\",IV=0x[0-9A-F]{32}$", l));
     }
 
     [Fact]

@@ -3,10 +3,16 @@ using System.Text;
 
 namespace CloudStore.ControlPlane.Recordings;
 
+/// <summary>A data key as a playlist names it.</summary>
+/// <param name="Uri">The key tag's URI: the key server's address for the key, <c>{key server}/v1/keys/{key id:N}</c>, without a query.</param>
+/// <param name="Wrapped">The wrapped key, which the key server needs to open it.</param>
+/// <param name="Grant">For a viewer's live playlist: the live grant the key server requires of a viewer for this key; otherwise null.</param>
+public sealed record PlaylistKey(string Uri, byte[] Wrapped, string? Grant = null);
+
 /// <summary>One encrypted media segment as the playlist lists it.</summary>
 /// <param name="Uri">A short-lived read-only URL to the ciphertext in the regional bucket.</param>
 /// <param name="Sha256">SHA-256 of the ciphertext as the camera indexed it, which the player checks before decrypting.</param>
-/// <param name="KeyUri">Where a player gets the segment's AES key: distinct for every data key.</param>
+/// <param name="Key">The data key the segment and its init segment are encrypted with.</param>
 /// <param name="InitUri">The encrypted init segment the media segment plays with, its IV and its SHA-256.</param>
 public sealed record PlaylistSegment(
     DateTimeOffset StartTime,
@@ -14,7 +20,7 @@ public sealed record PlaylistSegment(
     string Uri,
     byte[] Iv,
     byte[] Sha256,
-    string KeyUri,
+    PlaylistKey Key,
     string InitUri,
     byte[] InitIv,
     byte[] InitSha256);
@@ -27,6 +33,9 @@ public sealed record PlaylistSegment(
 /// Each encrypted file's SHA-256 from the index precedes it (<see cref="DigestTag"/>, before <c>EXT-X-MAP</c> and
 /// before <c>EXTINF</c>), so the player can refuse a file changed in storage before it decrypts it; players that do
 /// not know the tag ignore it (RFC 8216, section 4.1).
+/// Key tags name only the key server's address of a data key (<see cref="PlaylistKey.Uri"/>): what the key server needs
+/// besides, the wrapped key and for a viewer a live grant, is written once per data key in <see cref="KeyTag"/>, not
+/// repeated in the key tag before every file.
 /// </summary>
 public static class HlsPlaylist
 {
@@ -38,6 +47,16 @@ public static class HlsPlaylist
     /// (43 characters: 69 bytes a segment with the tag and newline, about 1.5 MB in a day's playlist of 21,600 segments).
     /// </summary>
     public const string DigestTag = "#EXT-X-CLOUDSTORE-SHA256:";
+
+    /// <summary>
+    /// The tag carrying, once per data key and right after the <c>EXT-X-MAP</c> of the first segment that uses it, what the
+    /// key server needs to open that key besides the caller's token: <c>URI="{key URI}",WRAPPED="{base64url}"</c>, and
+    /// <c>,GRANT="{live grant}"</c> in a viewer's live playlist. A player asks for the key at the key tag's URI with
+    /// <c>?wrapped=…&amp;grant=…</c> from this tag. After <c>EXT-X-MAP</c>, so that hls.js keeps it on that media segment
+    /// (a new fragment at every live reload, so the grant it carries is always the newest), not on the init segment
+    /// (which hls.js reuses across reloads).
+    /// </summary>
+    public const string KeyTag = "#EXT-X-CLOUDSTORE-KEY:";
 
     /// <param name="segments">In time order.</param>
     /// <param name="closed">True for a range wholly in the past (VOD, with EXT-X-ENDLIST); false for a range reaching now (EVENT).</param>
@@ -67,6 +86,7 @@ public static class HlsPlaylist
 
         text.Append("#EXT-X-INDEPENDENT-SEGMENTS\n");
 
+        var keysWritten = new HashSet<string>(StringComparer.Ordinal);
         PlaylistSegment? previous = null;
         foreach (var segment in segments)
         {
@@ -76,15 +96,19 @@ public static class HlsPlaylist
                 text.Append("#EXT-X-DISCONTINUITY\n");
             }
 
-            if (previous is null || gap || previous.InitUri != segment.InitUri || previous.KeyUri != segment.KeyUri)
+            if (previous is null || gap || previous.InitUri != segment.InitUri || previous.Key.Uri != segment.Key.Uri)
             {
                 // The key tag in force when EXT-X-MAP appears decrypts the init segment, so it carries the init segment's IV.
-                Key(text, segment.KeyUri, segment.InitIv);
+                Key(text, segment.Key.Uri, segment.InitIv);
                 Digest(text, segment.InitSha256);
                 text.Append("#EXT-X-MAP:URI=\"").Append(segment.InitUri).Append("\"\n");
+                if (keysWritten.Add(segment.Key.Uri))
+                {
+                    KeyDetails(text, segment.Key);
+                }
             }
 
-            Key(text, segment.KeyUri, segment.Iv);
+            Key(text, segment.Key.Uri, segment.Iv);
             text.Append("#EXT-X-PROGRAM-DATE-TIME:").Append(segment.StartTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append('\n');
             Digest(text, segment.Sha256);
             text.Append(CultureInfo.InvariantCulture, $"#EXTINF:{segment.DurationMs / 1000.0:0.000},\n")
@@ -104,6 +128,17 @@ public static class HlsPlaylist
     public static string DigestText(byte[] sha256) => System.Buffers.Text.Base64Url.EncodeToString(sha256);
 
     static void Digest(StringBuilder text, byte[] sha256) => text.Append(DigestTag).Append(DigestText(sha256)).Append('\n');
+
+    static void KeyDetails(StringBuilder text, PlaylistKey key)
+    {
+        text.Append(KeyTag).Append("URI=\"").Append(key.Uri).Append("\",WRAPPED=\"").Append(System.Buffers.Text.Base64Url.EncodeToString(key.Wrapped)).Append('"');
+        if (key.Grant is not null)
+        {
+            text.Append(",GRANT=\"").Append(key.Grant).Append('"');
+        }
+
+        text.Append('\n');
+    }
 
     static void Key(StringBuilder text, string uri, byte[] iv) =>
         text.Append("#EXT-X-KEY:METHOD=AES-128,URI=\"").Append(uri).Append("\",IV=0x").Append(Convert.ToHexString(iv)).Append('\n');

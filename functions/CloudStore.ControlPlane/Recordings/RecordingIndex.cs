@@ -215,7 +215,7 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
 
     /// <summary>
     /// The playable segments of a camera overlapping a range, in time order, with read URLs valid for
-    /// <paramref name="urlLifetime"/>, key URIs at <paramref name="keyServerUrl"/> carrying each wrapped key, and the
+    /// <paramref name="urlLifetime"/>, key URIs at <paramref name="keyServerUrl"/> with each wrapped key, and the
     /// SHA-256 of each segment and init segment as the camera indexed it.
     /// </summary>
     public async Task<IReadOnlyList<PlaylistSegment>> PlaylistSegmentsAsync(
@@ -234,7 +234,7 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
     /// among those that started after <paramref name="since"/>, so the media sequence numbers are the camera's own and
     /// the same segment has the same number at every reload. A camera that stopped recording before then has none.
     /// </summary>
-    /// <param name="grantFor">For a viewer: the live grant each key URI carries, by data key; null for other roles.</param>
+    /// <param name="grantFor">For a viewer: the live grant for each data key (the playlist's key tag carries it); null for other roles.</param>
     public async Task<(long FirstSequence, IReadOnlyList<PlaylistSegment> Segments)> LiveSegmentsAsync(
         string region, Guid cameraId, DateTimeOffset since, TimeSpan urlLifetime, string keyServerUrl, Func<Guid, string>? grantFor, CancellationToken cancellationToken)
     {
@@ -261,7 +261,7 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
             .Select(s => new PlaylistRow(s.Sequence, s.StartTime, s.DurationMs, s.ObjectName, s.Iv, s.Sha256, s.KeyId, s.InitObjectName))
             .ToListAsync(cancellationToken);
 
-    /// <summary>The rows as playlist entries: read URLs, init segments, and key URIs (with a grant each, for a viewer).</summary>
+    /// <summary>The rows as playlist entries: read URLs, init segments, and keys (with a grant each, for a viewer).</summary>
     async Task<IReadOnlyList<PlaylistSegment>> ToPlaylistAsync(
         IndexDbContext index, string region, Guid cameraId, IReadOnlyList<PlaylistRow> rows, TimeSpan urlLifetime, string keyServerUrl, Func<Guid, string>? grantFor, CancellationToken cancellationToken)
     {
@@ -274,13 +274,11 @@ public sealed class RecordingIndex(RegionCatalog regions, TimeProvider time)
         var now = time.GetUtcNow();
         var urls = await regions.Storage(region).ReadUrlsAsync(cameraId, [.. rows.Select(r => r.ObjectName).Concat(initNames)], now, now + urlLifetime, cancellationToken);
         var keyServer = keyServerUrl.TrimEnd('/');
-        var keyUris = keys.ToDictionary(k => k.Key, k =>
-            $"{keyServer}/v1/keys/{k.Key:N}?wrapped={Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(k.Value)}"
-            + (grantFor is null ? "" : $"&{LiveGrant.QueryParameter}={grantFor(k.Key)}"));
+        var playlistKeys = keys.ToDictionary(k => k.Key, k => new PlaylistKey($"{keyServer}/v1/keys/{k.Key:N}", k.Value, grantFor?.Invoke(k.Key)));
         return [.. rows
             .Where(r => inits.ContainsKey(r.InitObjectName) && keys.ContainsKey(r.KeyId))
             .Select(r => new PlaylistSegment(
-                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256, keyUris[r.KeyId],
+                r.StartTime, r.DurationMs, urls[r.ObjectName], r.Iv, r.Sha256, playlistKeys[r.KeyId],
                 urls[r.InitObjectName], inits[r.InitObjectName].Iv, inits[r.InitObjectName].Sha256))];
     }
 

@@ -1,11 +1,13 @@
 // The camera page: plays a camera's encrypted recordings from a chosen moment with hls.js, and draws the timeline; or,
 // in Live mode (a viewer's only mode), follows the newest recording about a segment behind the camera. hls.js fetches
 // the playlist from the functions API and the segments straight from storage; it asks the key server for each data
-// key. Only those two APIs get a bearer token (the loader hook below); storage URLs carry their own short-lived
+// key, at the key tag's URI with the wrapped key (and a viewer's live grant) from the playlist's tag for that key
+// (keys.js). Only those two APIs get a bearer token (the loader hook below); storage URLs carry their own short-lived
 // signature and never a token. Every file from storage is checked against its SHA-256 from the playlist before hls.js
 // decrypts it (integrity.js); a file changed in storage is not played: the page names its time range, playback goes on
 // after it, and the API is told.
 import { alteredText, uncheckedText, verifyingLoader } from './integrity.js';
+import { keyRequestUrl, keyTag, parseKeyTag, unknownKeyText } from './keys.js';
 import { SignedOut, getJson, postJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
 
@@ -56,6 +58,24 @@ let settleFirstFrame = () => {};
 /** Files refused, by part and segment start: each is named (and reported) once a page. */
 const refused = new Set();
 const isRefusal = (response) => response?.text === alteredText || response?.text === uncheckedText;
+/**
+ * The key server's query (wrapped key, and a viewer's live grant) for each data key of the playing playlist, by key URI:
+ * from the playlist's key tags, at every load and every live reload (so a viewer's grant is the newest). hls.js keeps an
+ * unknown tag on the fragment the next URI line makes; the playlist puts each after an EXT-X-MAP, so on a media
+ * fragment, which a live reload makes anew (an init fragment hls.js keeps from the first load).
+ */
+let keyQueries = new Map();
+
+function rememberKeys(details) {
+  for (const fragment of details.fragments) {
+    for (const [name, value] of fragment.tagList) {
+      const entry = name === keyTag ? parseKeyTag(value, details.url) : null;
+      if (entry) {
+        keyQueries.set(entry[0], entry[1]);
+      }
+    }
+  }
+}
 
 function fail(text) {
   message.textContent = text;
@@ -77,7 +97,10 @@ const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist
 const liveUrl = `${apiOrigin}/api/cameras/${cameraId}/live.m3u8`;
 const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
 
-/** Adds the right token to playlist and key requests, and nothing to anything else (storage). */
+/**
+ * Adds the right token to playlist and key requests, and nothing to anything else (storage). A key request goes to the
+ * key URI with its query from the playlist's key tag; a key the playlist gave no tag for fails at once (unknownKeyText).
+ */
 async function authorise(xhr, url, context) {
   const origin = new URL(url).origin;
   const audience =
@@ -87,9 +110,17 @@ async function authorise(xhr, url, context) {
   if (audience === null) {
     return;
   }
+  let target = url;
+  if (audience === 'keyServer') {
+    const query = keyQueries.get(new URL(url).href);
+    if (query === undefined) {
+      throw new Error(unknownKeyText);
+    }
+    target = keyRequestUrl(url, query);
+  }
   try {
     const bearer = await token(audience);
-    xhr.open('GET', url, true);
+    xhr.open('GET', target, true);
     xhr.setRequestHeader('Authorization', `Bearer ${bearer}`);
   } catch (error) {
     if (error instanceof SignedOut) {
@@ -100,15 +131,18 @@ async function authorise(xhr, url, context) {
 }
 
 // A file refused by its digest is "retried": onRefused has marked it a gap, so hls.js skips it and loads the next one.
+// A key the playlist gave no tag for is not: asking again cannot help.
 const noRetryOnRefusal = (config, count, timeout, response, retry) =>
-  (isRefusal(response) ? count < config.maxNumRetry : response && refusals.includes(response.code) ? false : retry);
+  (isRefusal(response) ? count < config.maxNumRetry
+    : response?.text === unknownKeyText || (response && refusals.includes(response.code)) ? false : retry);
 
 function newHls(live = false) {
   const defaults = Hls.DefaultConfig;
   const policy = (name) => ({
     default: { ...defaults[name].default, errorRetry: { ...defaults[name].default.errorRetry, shouldRetry: noRetryOnRefusal } },
   });
-  return new Hls({
+  keyQueries = new Map();
+  const created = new Hls({
     autoStartLoad: false,
     enableWorker: false,
     backBufferLength: 60,
@@ -123,6 +157,9 @@ function newHls(live = false) {
     // Live: start one segment behind the newest, and catch up if playback falls three behind.
     ...(live ? { liveSyncDurationCount: 1, liveMaxLatencyDurationCount: 3 } : {}),
   });
+  // Before the page's own listeners, and synchronously: hls.js asks for a key only after the event has run.
+  created.on(Hls.Events.LEVEL_LOADED, (_, data) => rememberKeys(data.details));
+  return created;
 }
 
 /** The loaded playlist's fragments that carry a wall-clock time. */
@@ -374,6 +411,11 @@ function onError(data) {
   switch (data.details) {
     case Hls.ErrorDetails.KEY_LOAD_ERROR:
     case Hls.ErrorDetails.KEY_LOAD_TIMEOUT:
+      if (data.response?.text === unknownKeyText) {
+        fail('This recording cannot be decrypted: the playlist did not give its key. Reload the page; if that does not help, tell your administrator.');
+        hls.stopLoad();
+        return;
+      }
       if (status === 401) {
         signIn();
         return;

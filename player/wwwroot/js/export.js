@@ -1,6 +1,6 @@
 // Export: a range of a camera's recordings as one MP4 file, made here in the browser. The service never decrypts: this
 // module reads the range's playlist from the API (with the API token), each data key from the key server (with the
-// key-server token), each encrypted file from storage (no token), checks the file's SHA-256 against the playlist's
+// key-server token, at the key tag's URI with the wrapped key from the playlist's tag for that key: keys.js), each encrypted file from storage (no token), checks the file's SHA-256 against the playlist's
 // digest (integrity.js) before decrypting it with WebCrypto, and appends it to the file. The init segment followed by
 // the media segments of one recording is a fragmented MP4 that players and ffmpeg read as one file (H.264, with the
 // camera's audio where it recorded some).
@@ -9,14 +9,17 @@
 // holds only the segment in hand, never the clip. With a password, the MP4 goes into a ZIP encrypted with AES-256
 // (@zip.js/zip.js, stored, not recompressed), which 7-Zip and most archive tools open.
 import { verify, digestTag } from './integrity.js';
+import { keyRequestUrl, keyTag, parseKeyTag } from './keys.js';
 import { postJson, token } from './tokens.js';
 
 /**
  * The files of an HLS playlist as CloudStore writes it: each init segment (EXT-X-MAP) and media segment with the key
- * URI and IV in force for it, its SHA-256 tag, and for media segments their start (EXT-X-PROGRAM-DATE-TIME) and length.
+ * URI and IV in force for it and where to ask for that key (`url`: null when the playlist has no key tag for it), its
+ * SHA-256 tag, and for media segments their start (EXT-X-PROGRAM-DATE-TIME) and length.
  */
 export function parsePlaylist(text, base) {
   const files = [];
+  const keyQueries = new Map();
   let key = null;
   let digest = null;
   let start = null;
@@ -27,6 +30,11 @@ export function parsePlaylist(text, base) {
       const uri = /URI="([^"]*)"/.exec(line)?.[1];
       const iv = /IV=0x([0-9A-Fa-f]{32})/.exec(line)?.[1];
       key = uri && iv ? { uri: new URL(uri, base).href, iv } : null;
+    } else if (line.startsWith(`#${keyTag}:`)) {
+      const entry = parseKeyTag(line.slice(keyTag.length + 2), base);
+      if (entry) {
+        keyQueries.set(entry[0], entry[1]);
+      }
     } else if (line.startsWith(`#${digestTag}:`)) {
       digest = line.slice(digestTag.length + 2);
     } else if (line.startsWith('#EXT-X-MAP:')) {
@@ -39,6 +47,13 @@ export function parsePlaylist(text, base) {
     } else if (line && !line.startsWith('#')) {
       files.push({ kind: 'segment', uri: new URL(line, base).href, key, digest, start, duration });
       digest = null;
+    }
+  }
+  // A key's tag follows the EXT-X-MAP of its first segment, after the init segment's key tag: resolved at the end.
+  for (const { key } of files) {
+    if (key) {
+      const query = keyQueries.get(key.uri);
+      key.url = query === undefined ? null : keyRequestUrl(key.uri, query);
     }
   }
   return files;
@@ -107,10 +122,10 @@ async function decryptFile(file, keys, signal) {
     const at = file.kind === 'init' ? 'the recording\'s init segment' : `${new Date(file.start).toISOString()} – ${new Date(file.start + file.duration).toISOString()}`;
     throw new Error(`Not exported: ${at} was altered in storage (it no longer matches what the camera recorded).`);
   }
-  if (!file.key) {
+  if (!file.key?.url) {
     throw new Error('A recording file has no key in the playlist.');
   }
-  const key = await dataKey(file.key.uri, keys, signal);
+  const key = await dataKey(file.key.url, keys, signal);
   return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: hex(file.key.iv) }, key, encrypted));
 }
 

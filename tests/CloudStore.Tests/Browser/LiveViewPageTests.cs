@@ -39,6 +39,14 @@ public sealed class LiveViewPageTests(BrowserFixture browser) : IClassFixture<Br
 
         await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
+        var keyRequests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url.StartsWith(Cloud.KeyServerUrl.GetLeftPart(UriPartial.Authority) + "/v1/keys/", StringComparison.Ordinal))
+            {
+                keyRequests.Enqueue(request.Url);
+            }
+        };
         var diagnostics = PlayerPage.Diagnostics(page);
         await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{recording.CameraId}").ToString());
         await PlayerPage.SignInAsync(page, viewer);
@@ -53,6 +61,12 @@ public sealed class LiveViewPageTests(BrowserFixture browser) : IClassFixture<Br
         Assert.Equal(0, await page.Locator("#export").CountAsync());
         Assert.Equal(0, await page.Locator("#jump").CountAsync());
         await Screenshots.TakeAsync(page, "camera-live-viewer");
+
+        // The grant came from the playlist's tag for the key, into the key request; the key URI stays the same across
+        // reloads (only the tag's grant is new), so the page asked for each data key once, not at every reload.
+        Assert.NotEmpty(keyRequests);
+        Assert.All(keyRequests, url => Assert.Matches("/v1/keys/[0-9a-f]{32}\\?wrapped=[A-Za-z0-9_-]+&grant=[A-Za-z0-9_.-]+$", url));
+        Assert.Equal(keyRequests.Count, keyRequests.Select(url => url.Split('?')[0]).Distinct().Count());
     }
 
     [Fact]

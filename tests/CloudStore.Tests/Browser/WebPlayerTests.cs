@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Json;
 using CloudStore.Contracts;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.Device.Media;
 using CloudStore.LocalStack;
 using CloudStore.Tests.Infrastructure;
@@ -119,6 +120,10 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             Assert.StartsWith("Bearer ", (await request.AllHeadersAsync())["authorization"], StringComparison.Ordinal);
         }
 
+        // The playlist's key tags name only the key: the player asked at that address with the wrapped key from the
+        // playlist's tag for the key.
+        Assert.All(keys, request => Assert.Matches("/v1/keys/[0-9a-f]{32}\\?wrapped=[A-Za-z0-9_-]{300,}$", request.Url));
+
         Assert.DoesNotContain(diagnostics, e => e.Contains("Content Security Policy", StringComparison.Ordinal));
     }
 
@@ -139,6 +144,50 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
 
         Assert.Contains("could not be fetched from storage (404)", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PlaylistWithoutADataKeysTag_SaysSoOnThePage_AndAsksTheKeyServerNothing()
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        var (cameraId, _, second) = await RecordWithGapAsync(tenant);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var keyRequests = new ConcurrentQueue<string>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url.StartsWith(Origin(Cloud.KeyServerUrl) + "/v1/keys/", StringComparison.Ordinal))
+            {
+                keyRequests.Enqueue(request.Url);
+            }
+        };
+
+        // The API's playlist without its data key tags: key tags whose key the player has no wrapped form for.
+        using var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate));
+        await page.RouteAsync("**/playlist.m3u8*", async route =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, route.Request.Url);
+            request.Headers.TryAddWithoutValidation("Authorization", route.Request.Headers["authorization"]);
+            using var response = await api.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Contains(HlsPlaylist.KeyTag, text, StringComparison.Ordinal);
+            await route.FulfillAsync(new()
+            {
+                Status = (int)response.StatusCode,
+                ContentType = "application/vnd.apple.mpegurl",
+                Headers = new Dictionary<string, string> { ["Access-Control-Allow-Origin"] = route.Request.Headers["origin"] },
+                Body = string.Join('\n', text.Split('\n').Where(line => !line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal))),
+            });
+        });
+
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
+
+        Assert.Contains("the playlist did not give its key", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // Time for any retry to show.
+        Assert.Empty(keyRequests);
+        Assert.Contains("the playlist did not give its key", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using CloudStore.Contracts;
+using CloudStore.ControlPlane.Recordings;
 using CloudStore.Device.Media;
 using CloudStore.Tests.Infrastructure;
 using CloudStore.Tests.Upload;
@@ -45,21 +46,31 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
         Assert.Contains("#EXT-X-MEDIA-SEQUENCE:2\n", playlist, StringComparison.Ordinal);
         Assert.DoesNotContain("#EXT-X-ENDLIST", playlist, StringComparison.Ordinal);
         Assert.DoesNotContain("#EXT-X-PLAYLIST-TYPE", playlist, StringComparison.Ordinal);
-        Assert.All(KeyUrls(playlist), url => Assert.Contains($"&{LiveGrant.QueryParameter}=", url, StringComparison.Ordinal));
+        // Each data key's tag carries the viewer's grant for it, once: the key tags before every file name only the key.
+        var keys = PlaylistKeys.Of(playlist);
+        Assert.NotEmpty(keys);
+        Assert.Equal(keys.Select(k => k.Uri).Distinct(), PlaylistKeys.KeyTagUris(playlist).Distinct());
+        Assert.All(PlaylistKeys.KeyTagUris(playlist), uri => Assert.Matches("^https://[^?]+/v1/keys/[0-9a-f]{32}$", uri));
+        Assert.All(keys, k => Assert.StartsWith($"{HlsPlaylist.KeyTag}URI=\"{k.Uri}\",", Assert.Single(playlist.Split('\n'), line => line.Contains(k.Grant!, StringComparison.Ordinal)), StringComparison.Ordinal));
+        Assert.DoesNotContain($"{LiveGrant.QueryParameter}=", playlist, StringComparison.Ordinal);
         Assert.Equal(3, Regex.Count(adminPlaylist, "#EXTINF:"));
-        Assert.All(KeyUrls(adminPlaylist), url => Assert.DoesNotContain($"{LiveGrant.QueryParameter}=", url, StringComparison.Ordinal));
+        Assert.Equal(keys.Select(k => k.Uri), PlaylistKeys.Of(adminPlaylist).Select(k => k.Uri));
+        Assert.All(PlaylistKeys.Of(adminPlaylist), k => Assert.Null(k.Grant));
+        Assert.DoesNotContain("GRANT=", adminPlaylist, StringComparison.Ordinal);
         Assert.Equal(0, Regex.Count(pastPlaylist, "#EXTINF:"));
-        Assert.Empty(KeyUrls(pastPlaylist));
+        Assert.Empty(PlaylistKeys.Of(pastPlaylist));
+        Assert.Empty(PlaylistKeys.KeyTagUris(pastPlaylist));
 
-        // As the player does: each granted key from the key server with the viewer's own token; ffmpeg decodes the rest.
+        // As the player does: each granted key from the key server with the viewer's own token, at the key tags' URI with
+        // the wrapped key and the grant from that key's tag; ffmpeg decodes the rest.
         var local = playlist;
-        foreach (var url in KeyUrls(playlist).Distinct())
+        foreach (var key in keys)
         {
             var file = Path.Combine(_work, Guid.NewGuid().ToString("N") + ".key");
-            using var key = await GetAsync(null, url, viewer.KeyServer);
-            Assert.Equal(HttpStatusCode.OK, key.StatusCode);
-            await File.WriteAllBytesAsync(file, await key.Content.ReadAsByteArrayAsync());
-            local = local.Replace(url, file, StringComparison.Ordinal);
+            using var answer = await GetAsync(null, key.RequestUrl, viewer.KeyServer);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            await File.WriteAllBytesAsync(file, await answer.Content.ReadAsByteArrayAsync());
+            local = local.Replace(key.Uri, file, StringComparison.Ordinal);
         }
 
         var playlistFile = Path.Combine(_work, "live.m3u8");
@@ -76,12 +87,13 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
         var viewer = await SessionAsync(tenant, Roles.Viewer);
         var otherViewer = await SessionAsync(tenant, Roles.Viewer);
         var operatorToken = (await SessionAsync(tenant, Roles.Operator)).KeyServer;
-        var granted = KeyUrls(await GetStringAsync(stack.Cloud.FunctionsUrl, $"/api/cameras/{live}/live.m3u8", viewer.Api))[0];
-        var grantedToOther = KeyUrls(await GetStringAsync(stack.Cloud.FunctionsUrl, $"/api/cameras/{live}/live.m3u8", otherViewer.Api))[0];
-        var grant = Query(granted, LiveGrant.QueryParameter);
-        var bare = granted[..granted.IndexOf($"&{LiveGrant.QueryParameter}=", StringComparison.Ordinal)];
-        var pastKey = KeyUrls(await tenant.Administrator.GetStringAsync(
-            $"/api/cameras/{past}/playlist.m3u8?from={Iso(pastFrom)}&to={Iso(pastFrom.AddMinutes(1))}"))[0];
+        var grantedKey = PlaylistKeys.Of(await GetStringAsync(stack.Cloud.FunctionsUrl, $"/api/cameras/{live}/live.m3u8", viewer.Api))[0];
+        var granted = grantedKey.RequestUrl;
+        var grantedToOther = PlaylistKeys.Of(await GetStringAsync(stack.Cloud.FunctionsUrl, $"/api/cameras/{live}/live.m3u8", otherViewer.Api))[0].RequestUrl;
+        var grant = grantedKey.Grant!;
+        var bare = (grantedKey with { Grant = null }).RequestUrl;
+        var pastKey = PlaylistKeys.Of(await tenant.Administrator.GetStringAsync(
+            $"/api/cameras/{past}/playlist.m3u8?from={Iso(pastFrom)}&to={Iso(pastFrom.AddMinutes(1))}"))[0].RequestUrl;
         var forged = grant[..^2] + (grant[^2] == 'A' ? 'B' : 'A') + grant[^1];
 
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(granted, viewer.KeyServer));
@@ -222,12 +234,6 @@ public sealed class LiveViewTests(LocalCloudFixture stack, SourceVideoFixture vi
     }
 
     static string Claim(string token, string name) => new JsonWebToken(token).GetClaim(name).Value;
-
-    static IReadOnlyList<string> KeyUrls(string playlist) =>
-        [.. Regex.Matches(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\"").Select(m => m.Groups[1].Value)];
-
-    static string Query(string url, string name) =>
-        Uri.UnescapeDataString(Regex.Match(url, $"[?&]{name}=([^&]+)").Groups[1].Value);
 
     static string WithGrant(string keyUrl, string grant) =>
         Regex.Replace(keyUrl, $"&{LiveGrant.QueryParameter}=[^&]*", "") + $"&{LiveGrant.QueryParameter}={Uri.EscapeDataString(grant)}";

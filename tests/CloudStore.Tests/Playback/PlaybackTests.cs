@@ -29,20 +29,29 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
         var keyServerToken = await KeyServerTokenAsync(tenant);
 
-        // As the web player does: fetch each distinct key from the key server with the user's token.
-        // ffmpeg then reads the keys locally; segments come straight from storage with no token at all.
+        // As the web player does: fetch each data key from the key server with the user's token, at the key tags' URI
+        // with the wrapped key from the playlist's tag for that key. ffmpeg then reads the keys locally; segments come
+        // straight from storage with no token at all.
+        var keys = PlaylistKeys.Of(playlist);
         var local = playlist;
-        foreach (Match key in Regex.Matches(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\""))
+        foreach (var key in keys)
         {
             var file = Path.Combine(_work, Guid.NewGuid().ToString("N") + ".key");
-            await File.WriteAllBytesAsync(file, await UnwrapAsync(key.Groups[1].Value, keyServerToken));
-            local = local.Replace(key.Groups[1].Value, file, StringComparison.Ordinal);
+            await File.WriteAllBytesAsync(file, await UnwrapAsync(key.RequestUrl, keyServerToken));
+            local = local.Replace(key.Uri, file, StringComparison.Ordinal);
         }
 
         var playlistFile = Path.Combine(_work, "playlist.m3u8");
         await File.WriteAllTextAsync(playlistFile, local);
 
         Assert.Equal(video.Segments.Count, Regex.Count(playlist, "#EXTINF:"));
+        // Each key tag names only the key's address; each data key's wrapped form is in the playlist once, in its tag.
+        Assert.NotEmpty(keys);
+        Assert.Equal(keys.Select(k => k.Uri).Distinct(), PlaylistKeys.KeyTagUris(playlist).Distinct());
+        Assert.All(PlaylistKeys.KeyTagUris(playlist), uri => Assert.Matches($"^{Regex.Escape(stack.Cloud.KeyServerUrl.ToString().TrimEnd('/'))}/v1/keys/[0-9a-f]{{32}}$", uri));
+        Assert.All(keys, k => Assert.Equal(1, Regex.Count(playlist, Regex.Escape(k.Wrapped))));
+        Assert.All(keys, k => Assert.Null(k.Grant));
+        Assert.DoesNotContain("wrapped=", playlist, StringComparison.Ordinal);
         Assert.DoesNotContain("Bearer", playlist, StringComparison.Ordinal);
         Assert.Contains("#EXT-X-ENDLIST", playlist, StringComparison.Ordinal);
         Assert.Equal(await Frames.HashesAsync(video.Playlist), await Frames.HashesAsync(playlistFile));
@@ -97,12 +106,12 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
         var (cameraId, from, to) = await RecordAsync(tenant);
         var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
-        var keyUrl = Regex.Match(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\"").Groups[1].Value;
+        var key = PlaylistKeys.Of(playlist)[0];
+        var keyUrl = key.RequestUrl;
         var segmentUrl = playlist.Split('\n').First(l => l.StartsWith("https://", StringComparison.Ordinal) && l.Contains("segments", StringComparison.Ordinal));
         using var other = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
         var viewerToken = await KeyServerTokenForNewUserAsync(tenant, Roles.Viewer);
-        var wrapped = keyUrl[(keyUrl.IndexOf("wrapped=", StringComparison.Ordinal) + 8)..];
-        var tampered = keyUrl.Replace(wrapped, wrapped[..40] + (wrapped[40] == 'A' ? 'B' : 'A') + wrapped[41..], StringComparison.Ordinal);
+        var tampered = (key with { Wrapped = key.Wrapped[..40] + (key.Wrapped[40] == 'A' ? 'B' : 'A') + key.Wrapped[41..] }).RequestUrl;
 
         Assert.Equal(16, (await UnwrapAsync(keyUrl, await KeyServerTokenAsync(tenant))).Length);
         Assert.Equal(HttpStatusCode.Forbidden, await UnwrapStatusAsync(keyUrl, viewerToken));
@@ -135,7 +144,7 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         using var tenant = await StackTenant.CreateAsync(stack.Cloud, Regions.EuFrankfurt);
         var (cameraId, from, to) = await RecordAsync(tenant);
         var playlist = await tenant.Administrator.GetStringAsync(PlaylistUrl(cameraId, from, to));
-        var keyUrl = Regex.Match(playlist, "URI=\"(https://[^\"]+/v1/keys/[^\"]+)\"").Groups[1].Value;
+        var keyUrl = PlaylistKeys.Of(playlist)[0].RequestUrl;
         var token = await KeyServerTokenAsync(tenant);
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 601; i++)
@@ -151,9 +160,10 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
     public void Playlist_24HoursOfFourSecondSegments_Has21600EntriesAndIsWellFormed()
     {
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var keys = Enumerable.Range(0, 24).Select(k => new PlaylistKey($"https://keys.test/v1/keys/{k:D32}", System.Security.Cryptography.RandomNumberGenerator.GetBytes(300))).ToList();
         var segments = Enumerable.Range(0, 21_600).Select(i => new PlaylistSegment(
             start.AddSeconds(4 * i), 4000, $"https://store.test/cam/segments/{i:D12}.m4s?sig=x", new byte[16], new byte[32],
-            $"https://keys.test/v1/keys/{i / 900:D4}", $"https://store.test/cam/init/{i / 900:D4}.mp4?sig=x", new byte[16], new byte[32])).ToList();
+            keys[i / 900], $"https://store.test/cam/init/{i / 900:D4}.mp4?sig=x", new byte[16], new byte[32])).ToList();
 
         var text = HlsPlaylist.Build(segments, closed: true);
 
@@ -161,6 +171,9 @@ public sealed class PlaybackTests(LocalCloudFixture stack, SourceVideoFixture vi
         Assert.Equal(21_600, Regex.Count(text, "#EXT-X-PROGRAM-DATE-TIME:"));
         Assert.Equal(24, Regex.Count(text, "#EXT-X-MAP:"));
         Assert.Equal(21_600 + 24, Regex.Count(text, HlsPlaylist.DigestTag));
+        Assert.Equal(21_600 + 24, Regex.Count(text, "#EXT-X-KEY:"));
+        Assert.Equal(keys.Select(k => k.Uri), PlaylistKeys.Of(text).Select(k => k.Uri));
+        Assert.All(keys, k => Assert.Equal(1, Regex.Count(text, Regex.Escape(System.Buffers.Text.Base64Url.EncodeToString(k.Wrapped)))));
         Assert.DoesNotContain("#EXT-X-DISCONTINUITY", text, StringComparison.Ordinal);
         Assert.EndsWith("#EXT-X-ENDLIST\n", text, StringComparison.Ordinal);
     }
