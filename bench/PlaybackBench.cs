@@ -136,22 +136,8 @@ public static class PlaybackBench
         }
 
         var plainRun = -1; // -1: pass the API's playlist on; otherwise the run whose plaintext URLs to give
-        // Fetched here (Playwright's own fetch does not trust the local CA), with the page's own bearer token.
-        using var api = new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate));
-        await page.RouteAsync("**/playlist.m3u8*", async route =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, route.Request.Url);
-            request.Headers.TryAddWithoutValidation("Authorization", route.Request.Headers["authorization"]);
-            using var response = await api.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            await route.FulfillAsync(new()
-            {
-                Status = (int)response.StatusCode,
-                ContentType = "application/vnd.apple.mpegurl",
-                Headers = new Dictionary<string, string> { ["Access-Control-Allow-Origin"] = route.Request.Headers["origin"] },
-                Body = plainRun < 0 ? text : Plaintext(text, container, source, digests, plainRun),
-            });
-        });
+        using var api = await PlaylistRoute.RewriteAsync(page, TrustedHttp.CreateHandler(stack.Certificates.CaCertificate),
+            text => plainRun < 0 ? text : Plaintext(text, container, source, digests, plainRun));
 
         var encrypted = new List<TimeSpan>();
         var plain = new List<TimeSpan>();

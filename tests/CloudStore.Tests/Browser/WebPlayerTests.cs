@@ -5,6 +5,7 @@ using CloudStore.Contracts;
 using CloudStore.ControlPlane.Recordings;
 using CloudStore.Device.Media;
 using CloudStore.LocalStack;
+using CloudStore.Testing;
 using CloudStore.Tests.Infrastructure;
 using CloudStore.Tests.Upload;
 using Microsoft.Playwright;
@@ -163,27 +164,18 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         };
 
         // The API's playlist without its data key tags: key tags whose key the player has no wrapped form for.
-        using var api = new HttpClient(TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate));
-        await page.RouteAsync("**/playlist.m3u8*", async route =>
+        var served = new ConcurrentQueue<string>();
+        using var api = await PlaylistRoute.RewriteAsync(page, TrustedHttp.CreateHandler(Cloud.Certificates.CaCertificate), text =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, route.Request.Url);
-            request.Headers.TryAddWithoutValidation("Authorization", route.Request.Headers["authorization"]);
-            using var response = await api.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.Contains(HlsPlaylist.KeyTag, text, StringComparison.Ordinal);
-            await route.FulfillAsync(new()
-            {
-                Status = (int)response.StatusCode,
-                ContentType = "application/vnd.apple.mpegurl",
-                Headers = new Dictionary<string, string> { ["Access-Control-Allow-Origin"] = route.Request.Headers["origin"] },
-                Body = string.Join('\n', text.Split('\n').Where(line => !line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal))),
-            });
+            served.Enqueue(text);
+            return string.Join('\n', text.Split('\n').Where(line => !line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal)));
         });
 
         await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.ToString("O", CultureInfo.InvariantCulture))}").ToString());
         await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
         await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
 
+        Assert.Contains(served, text => text.Contains(HlsPlaylist.KeyTag, StringComparison.Ordinal)); // The API gave them; the route took them out.
         Assert.Contains("the playlist did not give its key", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
         await Task.Delay(TimeSpan.FromSeconds(3)); // Time for any retry to show.
         Assert.Empty(keyRequests);
