@@ -7,16 +7,10 @@
 // decrypts it (integrity.js); a file changed in storage is not played: the page names its time range, playback goes on
 // after it, and the API is told.
 import { alteredText, uncheckedText, verifyingLoader } from './integrity.js';
+import { HeadStart, headStartLoader } from './head-start.js';
 import { keyRequestUrl, keyTag, parseKeyTag, unknownKeyText } from './keys.js';
 import { SignedOut, getJson, postJson, token } from './tokens.js';
 import { Timeline, utc } from './timeline.js';
-
-// Time to first frame: both tokens are asked for while hls.js (the page's largest script, preloaded by the page) is
-// still loading, so the playlist request and the key request need not wait for one. A failure here is met again, and
-// reported, where the token is needed.
-token('api').catch(() => {});
-token('keyServer').catch(() => {});
-const { default: Hls, NetworkErrorAction } = await import('/lib/hls/hls.light.min.mjs');
 
 const root = document.getElementById('player');
 const liveOnly = root.dataset.liveOnly === 'true';
@@ -37,6 +31,34 @@ const minute = 60_000;
 const day = 24 * 60 * minute;
 /** A playlist covers the chosen moment ± 15 minutes; at its end playback moves on to the next one. */
 const halfWindow = 15 * minute;
+const iso = (ms) => new Date(ms).toISOString();
+const timelineUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/timeline?from=${iso(from)}&to=${iso(to)}`;
+const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist.m3u8?from=${iso(from)}&to=${iso(to)}`;
+const liveUrl = `${apiOrigin}/api/cameras/${cameraId}/live.m3u8`;
+const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
+const bearer = (audience) => async () => ({ Authorization: `Bearer ${await token(audience)}` });
+
+/** The moment the page's address asks to play (?at=, an ISO time; the form's value is UTC without a zone), or null for live or none. */
+function requestedMoment() {
+  const query = new URLSearchParams(location.search);
+  if (liveOnly || query.has('live')) {
+    return null;
+  }
+  const at = query.get('at') ?? '';
+  const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`);
+  return Number.isNaN(requested) ? null : requested;
+}
+
+// Time to first frame: the playlist of a moment the address names is asked for while hls.js (the page's largest script,
+// preloaded by the page) is still loading, with the token the page asked for on its first line (session-start.js);
+// hls.js finds the playlist fetched (head-start.js).
+const headStart = new HeadStart();
+const firstMoment = requestedMoment();
+if (firstMoment !== null) {
+  headStart.fetch(playlistUrl(firstMoment - halfWindow, firstMoment + halfWindow), { type: 'text', headers: bearer('api') });
+}
+const { default: Hls, NetworkErrorAction } = await import('/lib/hls/hls.light.min.mjs');
+
 /** Requests refused for good: retrying cannot help, so say so at once. */
 const refusals = [400, 401, 403, 404, 429];
 
@@ -91,11 +113,6 @@ function signIn() {
   location.assign(`/sign-in?ReturnUrl=${encodeURIComponent(location.pathname)}`);
 }
 
-const iso = (ms) => new Date(ms).toISOString();
-const timelineUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/timeline?from=${iso(from)}&to=${iso(to)}`;
-const playlistUrl = (from, to) => `${apiOrigin}/api/cameras/${cameraId}/playlist.m3u8?from=${iso(from)}&to=${iso(to)}`;
-const liveUrl = `${apiOrigin}/api/cameras/${cameraId}/live.m3u8`;
-const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
 
 /**
  * Adds the right token to playlist and key requests, and nothing to anything else (storage). A key request goes to the
@@ -147,8 +164,11 @@ function newHls(live = false) {
     enableWorker: false,
     backBufferLength: 60,
     xhrSetup: authorise,
-    // Media and init segments reach hls.js only after their SHA-256 matched; never in pieces before that.
-    fLoader: verifyingLoader(defaults.loader, onRefused),
+    // What the page fetched ahead of hls.js (playlist, key, files) is handed on by the head-start loader; media and
+    // init segments, fetched early or not, reach hls.js only after their SHA-256 matched, never in pieces before that.
+    loader: headStartLoader(defaults.loader, headStart),
+    pLoader: headStartLoader(defaults.loader, headStart),
+    fLoader: verifyingLoader(headStartLoader(defaults.loader, headStart), onRefused),
     progressive: false,
     keyLoadPolicy: policy('keyLoadPolicy'),
     fragLoadPolicy: policy('fragLoadPolicy'),
@@ -271,6 +291,27 @@ function setMode(next) {
   liveBadge.hidden = next !== 'live';
 }
 
+/**
+ * Starts fetching what hls.js will ask for to play from `position`: the fragment's key, its init segment and the
+ * segment, at once. hls.js itself would fetch an encrypted init segment only once the key is in (head-start.js).
+ */
+function fetchFirstFragment(position) {
+  headStart.clear(); // Anything fetched early for an earlier playlist that hls.js never asked for.
+  const fragment = fragments().find((f) => position >= f.start && position < f.start + f.duration);
+  if (!fragment || fragment.gap) {
+    return;
+  }
+  const keyUri = fragment.encrypted ? fragment.decryptdata?.uri : null;
+  const query = keyUri ? keyQueries.get(new URL(keyUri).href) : undefined;
+  if (query !== undefined && new URL(keyUri).origin === keyServerOrigin) {
+    headStart.fetch(keyUri, { from: keyRequestUrl(keyUri, query), headers: bearer('keyServer') });
+  }
+  if (fragment.initSegment && !fragment.initSegment.data) {
+    headStart.fetch(fragment.initSegment.url);
+  }
+  headStart.fetch(fragment.url);
+}
+
 function load(time) {
   const mine = ++ticket;
   setMode('recordings');
@@ -297,6 +338,7 @@ function load(time) {
       return;
     }
     video.defaultPlaybackRate = video.playbackRate = Number(speed.value);
+    fetchFirstFragment(position);
     hls.startLoad(position);
     playButton.disabled = false;
     play();
@@ -328,6 +370,7 @@ function goLive() {
   const mine = ++ticket;
   setMode('live');
   clearMessage();
+  headStart.clear();
   hls?.destroy();
   hls = newHls(true);
   freshLinksTried = false;
@@ -539,19 +582,16 @@ async function begin() {
     fail('This browser cannot play HLS video with Media Source Extensions.');
     return;
   }
-  const query = new URLSearchParams(location.search);
-  if (liveOnly || query.has('live')) {
+  if (liveOnly || new URLSearchParams(location.search).has('live')) {
     goLive();
     await timeline?.showDay(Date.now());
     return;
   }
-  const at = query.get('at') ?? '';
-  const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`); // The form's value is UTC without a zone.
-  if (!Number.isNaN(requested)) {
+  if (firstMoment !== null) {
     // The first frame first: the timeline is asked for and drawn once it shows (or cannot).
-    playAt(requested);
+    playAt(firstMoment);
     await firstFrameSettled;
-    await timeline.showDay(requested);
+    await timeline.showDay(firstMoment);
     return;
   }
   const now = Date.now();

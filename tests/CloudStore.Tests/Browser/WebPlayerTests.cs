@@ -182,6 +182,56 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         Assert.Contains("the playlist did not give its key", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Time to first frame: the page asks for the playlist while hls.js is still loading, and for the first fragment's
+    /// key, init segment and media segment at once, where hls.js alone fetches an encrypted init segment only once its
+    /// key is in. Both hls.js and the key are held back here (600 ms each), so each order shows; the page still plays
+    /// what was fetched early (checked against its digests) and asks for the key once.
+    /// </summary>
+    [Fact]
+    public async Task FirstFrame_PlaylistWhileHlsJsLoads_InitSegmentAndSegmentWhileTheKeyIsOnItsWay_KeyAskedForOnce()
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        var (cameraId, _, second) = await RecordWithGapAsync(tenant);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var diagnostics = PlayerPage.Diagnostics(page);
+        await page.GotoAsync(Cloud.PlayerUrl.ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var asked = new ConcurrentQueue<(string Url, string Method, TimeSpan At)>();
+        page.Request += (_, request) => asked.Enqueue((request.Url, request.Method, clock.Elapsed));
+        var hlsJsReleased = TimeSpan.MaxValue;
+        var keyReleased = TimeSpan.MaxValue;
+        await page.RouteAsync("**/lib/hls/hls.light.min.mjs", async route =>
+        {
+            await Task.Delay(600);
+            hlsJsReleased = clock.Elapsed;
+            await route.ContinueAsync();
+        });
+        await page.RouteAsync(Origin(Cloud.KeyServerUrl) + "/v1/keys/**", async route =>
+        {
+            await Task.Delay(600);
+            keyReleased = keyReleased == TimeSpan.MaxValue ? clock.Elapsed : keyReleased;
+            await route.ContinueAsync();
+        });
+
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start && t < second.End, "playing the recording", diagnostics);
+
+        var playlist = Assert.Single(asked, r => r.Url.Contains("/playlist.m3u8?", StringComparison.Ordinal));
+        Assert.True(playlist.At < hlsJsReleased, $"the playlist was asked for at {playlist.At.TotalMilliseconds:F0} ms, hls.js arrived at {hlsJsReleased.TotalMilliseconds:F0} ms");
+        var key = Assert.Single(asked, r => r.Url.Contains("/v1/keys/", StringComparison.Ordinal) && r.Method == "GET");
+        var init = asked.First(r => r.Url.Contains("/init/", StringComparison.Ordinal));
+        var segment = asked.First(r => r.Url.Contains("/segments/", StringComparison.Ordinal));
+        Assert.True(init.At < keyReleased, $"the init segment was asked for at {init.At.TotalMilliseconds:F0} ms, the key came at {keyReleased.TotalMilliseconds:F0} ms");
+        Assert.True(segment.At < keyReleased, $"the segment was asked for at {segment.At.TotalMilliseconds:F0} ms, the key came at {keyReleased.TotalMilliseconds:F0} ms");
+        Assert.True(key.At < keyReleased);
+        Assert.Equal(1, asked.Count(r => r.Url == init.Url)); // Fetched early, and not again by hls.js.
+        Assert.True(await PlayerPage.FrameContrastAsync(page) > 20, "a decoded frame is shown");
+    }
+
     [Fact]
     public async Task InvitedOperator_ChoosesAPasswordFromTheMailedLink_EnrolsWithTheQrCode_GetsRecoveryCodes_AndSignsOut()
     {
