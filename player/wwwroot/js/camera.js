@@ -301,6 +301,7 @@ function fetchFirstFragment(position) {
   if (!fragment || fragment.gap) {
     return;
   }
+  rememberKeys(hls.levels[Math.max(hls.currentLevel, 0)].details); // hls.js may start before its LEVEL_LOADED.
   const keyUri = fragment.encrypted ? fragment.decryptdata?.uri : null;
   const query = keyUri ? keyQueries.get(new URL(keyUri).href) : undefined;
   if (query !== undefined && new URL(keyUri).origin === keyServerOrigin) {

@@ -50,8 +50,8 @@ export class HeadStart {
 /**
  * An hls.js loader built on `Base` (hls.js's own, or one wrapping it) that answers a request `headStart` has already
  * started with that fetch's result. A success or a refusal (4xx: hls.js would not retry it either) is handed on as
- * hls.js's loader would; a request that got no answer, or a server error, is made again by `Base`, with hls.js's
- * retries. Any other request goes to `Base`.
+ * hls.js's loader would; a request that got no answer, or a server error, or none within hls.js's time limit for it,
+ * is made again by `Base`, with hls.js's retries. Any other request goes to `Base`.
  */
 export function headStartLoader(Base, headStart) {
   return class HeadStartLoader extends Base {
@@ -67,16 +67,22 @@ export function headStartLoader(Base, headStart) {
       this.context = context;
       this.config = config;
       this.callbacks = callbacks;
+      const pending = () => this.#early && this.callbacks === callbacks && !this.stats.aborted; // Not aborted or destroyed.
+      const again = () => {
+        this.#early = false;
+        super.load(context, config, callbacks);
+      };
+      const limit = self.setTimeout(() => pending() && again(), config.timeout);
       started.then((result) => {
-        if (this.callbacks !== callbacks || this.stats.aborted) {
-          return; // Aborted or destroyed meanwhile.
-        }
-        const { stats } = this;
-        if (result.status === 0 || result.status >= 500) {
-          this.#early = false;
-          super.load(context, config, callbacks);
+        self.clearTimeout(limit);
+        if (!pending()) {
           return;
         }
+        if (result.status === 0 || result.status >= 500) {
+          again();
+          return;
+        }
+        const { stats } = this;
         stats.loading.start = result.start;
         stats.loading.first = stats.loading.end = result.end;
         if (result.status >= 200 && result.status < 300) {

@@ -232,6 +232,40 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         Assert.True(await PlayerPage.FrameContrastAsync(page) > 20, "a decoded frame is shown");
     }
 
+    /// <summary>
+    /// A request the page started ahead of hls.js that never gets an answer is made again once hls.js's time limit for
+    /// it has passed (for a key, 20 s), and the recording plays: here the first key request hangs.
+    /// </summary>
+    [Fact]
+    public async Task FirstFrame_AnEarlyKeyRequestThatHangs_IsMadeAgainAfterHlsJsTimeLimit_AndPlays()
+    {
+        using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
+        var (cameraId, _, second) = await RecordWithGapAsync(tenant);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var diagnostics = PlayerPage.Diagnostics(page);
+        await page.GotoAsync(Cloud.PlayerUrl.ToString());
+        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        var keyRequests = new ConcurrentQueue<TimeSpan>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await page.RouteAsync(Origin(Cloud.KeyServerUrl) + "/v1/keys/**", async route =>
+        {
+            keyRequests.Enqueue(clock.Elapsed);
+            if (keyRequests.Count > 1)
+            {
+                await route.ContinueAsync();
+            }
+        });
+
+        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start && t < second.End, "playing once the key was asked for again", diagnostics, seconds: 45);
+
+        Assert.Equal(2, keyRequests.Count);
+        var waited = keyRequests.Last() - keyRequests.First();
+        Assert.True(waited > TimeSpan.FromSeconds(15), $"asked again after {waited.TotalSeconds:F1} s; {string.Join(" | ", diagnostics)}"); // Not at once: the first might still have come.
+        Assert.True(await PlayerPage.FrameContrastAsync(page) > 20, "a decoded frame is shown");
+    }
+
     [Fact]
     public async Task InvitedOperator_ChoosesAPasswordFromTheMailedLink_EnrolsWithTheQrCode_GetsRecoveryCodes_AndSignsOut()
     {
