@@ -16,7 +16,9 @@ export async function token(audience) {
     return cached.token;
   }
 
-  const pending = fetch(`/session/token?audience=${encodeURIComponent(name)}`, { credentials: 'same-origin', cache: 'no-store' })
+  // The default cache mode, so that the camera page's preload of the same URL answers the first call; the response is
+  // no-store, so the HTTP cache never keeps a token.
+  const pending = fetch(`/session/token?audience=${encodeURIComponent(name)}`, { credentials: 'same-origin' })
     .then(async (response) => {
       if (response.status === 401) {
         throw new SignedOut('Your session has ended.');

@@ -183,10 +183,11 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
     }
 
     /// <summary>
-    /// Time to first frame: the page asks for the playlist while hls.js is still loading, and for the first fragment's
-    /// key, init segment and media segment at once, where hls.js alone fetches an encrypted init segment only once its
-    /// key is in. Both hls.js and the key are held back here (600 ms each), so each order shows; the page still plays
-    /// what was fetched early (checked against its digests) and asks for the key once.
+    /// Time to first frame: the page asks for its tokens before its scripts run, for the playlist while hls.js is still
+    /// loading, and for the first fragment's key, init segment and media segment at once, where hls.js alone fetches an
+    /// encrypted init segment only once its key is in. session-start.js, hls.js and the key are held back here (600 ms
+    /// each), so each order shows; the page still plays what was fetched early (checked against its digests) and asks
+    /// for each token and the key once.
     /// </summary>
     [Fact]
     public async Task FirstFrame_PlaylistWhileHlsJsLoads_InitSegmentAndSegmentWhileTheKeyIsOnItsWay_KeyAskedForOnce()
@@ -216,6 +217,13 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             keyReleased = keyReleased == TimeSpan.MaxValue ? clock.Elapsed : keyReleased;
             await route.ContinueAsync();
         });
+        var scriptsReleased = TimeSpan.MaxValue;
+        await page.RouteAsync("**/js/session-start.js", async route =>
+        {
+            await Task.Delay(600);
+            scriptsReleased = clock.Elapsed;
+            await route.ContinueAsync();
+        });
 
         await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}").ToString());
         await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start && t < second.End, "playing the recording", diagnostics);
@@ -229,6 +237,12 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         Assert.True(segment.At < keyReleased, $"the segment was asked for at {segment.At.TotalMilliseconds:F0} ms, the key came at {keyReleased.TotalMilliseconds:F0} ms");
         Assert.True(key.At < keyReleased);
         Assert.Equal(1, asked.Count(r => r.Url == init.Url)); // Fetched early, and not again by hls.js.
+        // Each token fetched once, from the page's head before any script runs: the preload is what tokens.js's first call gets.
+        foreach (var audience in new[] { Audiences.Api, Audiences.KeyServer })
+        {
+            var token = Assert.Single(asked, r => r.Url.EndsWith("/session/token?audience=" + audience, StringComparison.Ordinal));
+            Assert.True(token.At < scriptsReleased, $"the {audience} token was asked for at {token.At.TotalMilliseconds:F0} ms, session-start.js arrived at {scriptsReleased.TotalMilliseconds:F0} ms");
+        }
         Assert.True(await PlayerPage.FrameContrastAsync(page) > 20, "a decoded frame is shown");
     }
 
