@@ -195,10 +195,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
         var (cameraId, _, second) = await RecordWithGapAsync(tenant);
         await using var context = await browser.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        var diagnostics = PlayerPage.Diagnostics(page);
-        await page.GotoAsync(Cloud.PlayerUrl.ToString());
-        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        var (page, diagnostics) = await SignedInAsync(context, tenant.AdministratorUser);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var asked = new ConcurrentQueue<(string Url, string Method, TimeSpan At)>();
@@ -225,7 +222,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             await route.ContinueAsync();
         });
 
-        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await page.GotoAsync(CameraAt(cameraId, second.Start.AddSeconds(1)));
         await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start && t < second.End, "playing the recording", diagnostics);
 
         var playlist = Assert.Single(asked, r => r.Url.Contains("/playlist.m3u8?", StringComparison.Ordinal));
@@ -256,10 +253,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         using var tenant = await StackTenant.CreateAsync(Cloud, Regions.EuFrankfurt);
         var (cameraId, _, second) = await RecordWithGapAsync(tenant);
         await using var context = await browser.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        var diagnostics = PlayerPage.Diagnostics(page);
-        await page.GotoAsync(Cloud.PlayerUrl.ToString());
-        await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
+        var (page, diagnostics) = await SignedInAsync(context, tenant.AdministratorUser);
         var keyRequests = new ConcurrentQueue<TimeSpan>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await page.RouteAsync(Origin(Cloud.KeyServerUrl) + "/v1/keys/**", async route =>
@@ -271,7 +265,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             }
         });
 
-        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.AddSeconds(1).ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await page.GotoAsync(CameraAt(cameraId, second.Start.AddSeconds(1)));
         await PlayerPage.WaitForPlayingAsync(page, t => t >= second.Start && t < second.End, "playing once the key was asked for again", diagnostics, seconds: 45);
 
         Assert.Equal(2, keyRequests.Count);
@@ -473,6 +467,20 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             (segments[0].StartTime + shiftFirst, firstEnd + shiftFirst),
             (segments[2].StartTime + shiftRest, lastEnd + shiftRest));
     }
+
+    /// <summary>A new page of <paramref name="context"/>, signed in to the player as <paramref name="user"/>, and what its browser reports.</summary>
+    async Task<(IPage Page, ConcurrentQueue<string> Diagnostics)> SignedInAsync(IBrowserContext context, TestUser user)
+    {
+        var page = await context.NewPageAsync();
+        var diagnostics = PlayerPage.Diagnostics(page);
+        await page.GotoAsync(Cloud.PlayerUrl.ToString());
+        await PlayerPage.SignInAsync(page, user);
+        return (page, diagnostics);
+    }
+
+    /// <summary>The camera page opened at <paramref name="time"/>.</summary>
+    string CameraAt(Guid cameraId, DateTimeOffset time) =>
+        new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(time.ToString("O", CultureInfo.InvariantCulture))}").ToString();
 
     static string Origin(Uri url) => url.GetLeftPart(UriPartial.Authority);
 
