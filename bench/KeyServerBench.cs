@@ -23,9 +23,9 @@ namespace CloudStore.Bench;
 /// <para>
 /// Closed loop at each concurrency (each connection sends its next request when the last one answers), then
 /// an open loop at half the best rate, where latency counts from when a request was due, so a stall is not
-/// hidden by requests that were never sent. The key server's CPU comes from <c>/proc/PID/stat</c>; the
-/// figure to compare with <c>openssl speed rsa2048</c> is unwraps per CPU-second of the key server, since
-/// the load generator shares the machine's cores.
+/// hidden by requests that were never sent; then closed loops over HTTP/2, which a browser's player uses. The
+/// key server's CPU comes from <c>/proc/PID/stat</c>; the figure to compare with <c>openssl speed rsa2048</c> is
+/// unwraps per CPU-second of the key server, since the load generator shares the machine's cores.
 /// </para>
 /// </summary>
 public static class KeyServerBench
@@ -61,7 +61,7 @@ public static class KeyServerBench
             Run? best = null;
             foreach (var connections in Concurrency)
             {
-                var run = await ClosedLoopAsync(http, requests, connections, keyServer.Id, cancellationToken);
+                var run = await ClosedLoopAsync([http], requests, connections, keyServer.Id, cancellationToken);
                 Print(connections.ToString(CultureInfo.InvariantCulture), run, openssl);
                 if (best is null || run.Rate > best.Rate)
                 {
@@ -77,11 +77,42 @@ public static class KeyServerBench
                 $"    (last two rows: an open loop at {LightRate:F0}/s, the latency floor, and at half the best rate, p99 target < 10 ms; the generator sent them up to {light.GeneratorLateP99:F1} and {half.GeneratorLateP99:F1} ms late (p99), not counted. openssl speed rsa2048 in this run: {openssl.OneCore:N0} sign/s on one core ({1000 / openssl.OneCore:F2} ms), {openssl.AllCores:N0}/s on {Environment.ProcessorCount})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"    machine load while measuring: {MachineLoad()}"));
+            await Http2Async(stack, requests, keyServer.Id, openssl, cancellationToken);
             await BreakdownAsync(http, requests, keyServer.Id, openssl, cancellationToken);
         }
         finally
         {
             Directory.Delete(state, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The same closed loops over HTTP/2, the protocol a browser's player uses against the key server (Kestrel offers
+    /// h2 by ALPN, and Chromium takes it): a player's key requests share its one connection, so each connection here
+    /// carries four requests at a time, as a player fetching a few keys ahead would.
+    /// </summary>
+    static async Task Http2Async(LocalCloud stack, BenchRequest[] requests, int serverProcess, OpensslSpeed openssl, CancellationToken cancellationToken)
+    {
+        const int StreamsPerConnection = 4;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    HTTP/2, as a browser asks (ALPN h2), {StreamsPerConnection} requests at a time on each connection:"));
+        foreach (var streams in (int[])[16, 64])
+        {
+            var clients = Enumerable.Range(0, streams / StreamsPerConnection).Select(_ => new HttpClient(TrustedHttp.CreateHandler(stack.Certificates.CaCertificate))
+            {
+                BaseAddress = stack.KeyServerUrl,
+                Timeout = TimeSpan.FromSeconds(30),
+                DefaultRequestVersion = HttpVersion.Version20,
+                DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            }).ToArray();
+            try
+            {
+                var run = await ClosedLoopAsync(clients, requests, streams, serverProcess, cancellationToken);
+                Print(string.Create(CultureInfo.InvariantCulture, $"{streams} on {clients.Length}"), run, openssl);
+            }
+            finally
+            {
+                Array.ForEach(clients, client => client.Dispose());
+            }
         }
     }
 
@@ -95,9 +126,9 @@ public static class KeyServerBench
         const int Connections = 16;
         BenchRequest[] plain = [new("/no-such-path", null, HttpStatusCode.NotFound, ExpectedLength: null)];
         var caller = unwraps.Select(request => request with { Path = "/v1/caller", ExpectedLength = null }).ToArray();
-        var https = await ClosedLoopAsync(http, plain, Connections, serverProcess, cancellationToken);
-        var token = await ClosedLoopAsync(http, caller, Connections, serverProcess, cancellationToken);
-        var unwrap = await ClosedLoopAsync(http, unwraps, Connections, serverProcess, cancellationToken);
+        var https = await ClosedLoopAsync([http], plain, Connections, serverProcess, cancellationToken);
+        var token = await ClosedLoopAsync([http], caller, Connections, serverProcess, cancellationToken);
+        var unwrap = await ClosedLoopAsync([http], unwraps, Connections, serverProcess, cancellationToken);
         double CpuPerRequest(Run run) => run.ServerCpu.TotalMilliseconds / Math.Max(1, run.Unwraps);
         Console.WriteLine("    Where the key server's CPU per request goes (16 connections):");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      HTTPS request stopping at routing (no token, 404)   {CpuPerRequest(https),6:F3} ms  ({https.Rate:F0}/s, p50 {https.P50:F1} ms, p99 {https.P99:F1} ms, {https.Errors} errors)"));
@@ -194,8 +225,11 @@ public static class KeyServerBench
         })];
     }
 
-    /// <summary><paramref name="connections"/> loops, each sending its next unwrap when the last one is answered.</summary>
-    static async Task<Run> ClosedLoopAsync(HttpClient http, BenchRequest[] requests, int connections, int serverProcess, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="connections"/> loops, each sending its next unwrap when the last one is answered; loop c sends
+    /// through <c>clients[c % clients.Length]</c>.
+    /// </summary>
+    static async Task<Run> ClosedLoopAsync(HttpClient[] clients, BenchRequest[] requests, int connections, int serverProcess, CancellationToken cancellationToken)
     {
         var next = -1;
         var recording = 0;
@@ -208,7 +242,7 @@ public static class KeyServerBench
             while (Volatile.Read(ref stop) == 0)
             {
                 var started = Stopwatch.GetTimestamp();
-                var ok = await SendAsync(http, requests[(int)((uint)Interlocked.Increment(ref next) % (uint)requests.Length)], cancellationToken);
+                var ok = await SendAsync(clients[c % clients.Length], requests[(int)((uint)Interlocked.Increment(ref next) % (uint)requests.Length)], cancellationToken);
                 if (Volatile.Read(ref recording) == 1)
                 {
                     if (ok)
@@ -296,7 +330,7 @@ public static class KeyServerBench
 
     static async Task<bool> SendAsync(HttpClient http, BenchRequest request, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Get, request.Path);
+        using var message = new HttpRequestMessage(HttpMethod.Get, request.Path) { Version = http.DefaultRequestVersion, VersionPolicy = http.DefaultVersionPolicy };
         message.Headers.Authorization = request.Authorization;
         try
         {
