@@ -50,8 +50,8 @@ function requestedMoment() {
 }
 
 // Time to first frame: the playlist of a moment the address names is asked for while hls.js (the page's largest script,
-// preloaded by the page) is still loading, with the token the page asked for on its first line (session-start.js);
-// hls.js finds the playlist fetched (head-start.js).
+// preloaded by the page) is still loading, with the token the page's head preloaded (session-start.js); hls.js finds
+// the playlist fetched (head-start.js).
 const headStart = new HeadStart();
 const firstMoment = requestedMoment();
 if (firstMoment !== null) {
@@ -112,7 +112,6 @@ function clearMessage() {
 function signIn() {
   location.assign(`/sign-in?ReturnUrl=${encodeURIComponent(location.pathname)}`);
 }
-
 
 /**
  * Adds the right token to playlist and key requests, and nothing to anything else (storage). A key request goes to the

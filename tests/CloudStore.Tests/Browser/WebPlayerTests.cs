@@ -140,7 +140,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
-        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await page.GotoAsync(CameraAt(cameraId, second.Start));
         await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
         await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
 
@@ -171,7 +171,7 @@ public sealed class WebPlayerTests(BrowserFixture browser, SourceVideoFixture vi
             return string.Join('\n', text.Split('\n').Where(line => !line.StartsWith(HlsPlaylist.KeyTag, StringComparison.Ordinal)));
         });
 
-        await page.GotoAsync(new Uri(Cloud.PlayerUrl, $"cameras/{cameraId}?at={Uri.EscapeDataString(second.Start.ToString("O", CultureInfo.InvariantCulture))}").ToString());
+        await page.GotoAsync(CameraAt(cameraId, second.Start));
         await PlayerPage.SignInAsync(page, tenant.AdministratorUser);
         await page.Locator("#message:not([hidden])").WaitForAsync(new() { Timeout = 30_000 });
 
