@@ -49,14 +49,14 @@ public static class PlayerDatabase
     /// <summary>The data source that signs in with the player's Entra ID identity (<c>Credential</c> <c>managed-identity</c>); null otherwise.</summary>
     public static NpgsqlDataSource? SignedIn(IServiceProvider services, PlayerDatabaseOptions options) =>
         options.Provider == PostgreSql && options.Credential == DatabaseCredential.ManagedIdentity
-            ? services.GetRequiredService<EntraDataSources>().For(options.ConnectionString)
+            ? services.GetRequiredService<EntraDataSources>().For(PostgreSqlConnections.WithDefaults(options.ConnectionString))
             : null;
 
     static DbContextOptionsBuilder Use(this DbContextOptionsBuilder builder, string provider, string connectionString, NpgsqlDataSource? signedIn) => provider switch
     {
         Sqlite => builder.UseSqlite(connectionString),
         PostgreSql when signedIn is not null => builder.UseNpgsql(signedIn),
-        PostgreSql => builder.UseNpgsql(connectionString),
+        PostgreSql => builder.UseNpgsql(PostgreSqlConnections.WithDefaults(connectionString)),
         _ => throw new InvalidOperationException($"Unknown database provider '{provider}'."),
     };
 
