@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Npgsql;
 
@@ -33,7 +34,16 @@ public static class PostgreSqlConnections
     /// <c>LISTEN</c>; the one session lock (the player's migration lock) is released in a <c>finally</c>, and Npgsql still
     /// rolls back a transaction left open.
     /// </summary>
-    public static string WithDefaults(string connectionString)
+    /// <remarks>
+    /// Remembered per connection string: the hosts build a context's options for each request, and parsing the string
+    /// each time was 0.6 % of the functions host's CPU at 750 cameras (perf).
+    /// </remarks>
+    public static string WithDefaults(string connectionString) => Tuned.GetOrAdd(connectionString, Tune);
+
+    /// <summary>One entry per database a host uses (the directory, each region's index, the player's).</summary>
+    static readonly ConcurrentDictionary<string, string> Tuned = new(StringComparer.Ordinal);
+
+    static string Tune(string connectionString)
     {
         var written = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
             .Select(key => key.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
