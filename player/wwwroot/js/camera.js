@@ -38,13 +38,15 @@ const liveUrl = `${apiOrigin}/api/cameras/${cameraId}/live.m3u8`;
 const tamperReportsUrl = `${apiOrigin}/api/cameras/${cameraId}/tamper-reports`;
 const bearer = (audience) => async () => ({ Authorization: `Bearer ${await token(audience)}` });
 
+/** Whether the page opens live: a viewer's always does, anyone's with ?live. */
+const opensLive = liveOnly || new URLSearchParams(location.search).has('live');
+
 /** The moment the page's address asks to play (?at=, an ISO time; the form's value is UTC without a zone), or null for live or none. */
 function requestedMoment() {
-  const query = new URLSearchParams(location.search);
-  if (liveOnly || query.has('live')) {
+  if (opensLive) {
     return null;
   }
-  const at = query.get('at') ?? '';
+  const at = new URLSearchParams(location.search).get('at') ?? '';
   const requested = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : `${at}Z`);
   return Number.isNaN(requested) ? null : requested;
 }
@@ -582,7 +584,7 @@ async function begin() {
     fail('This browser cannot play HLS video with Media Source Extensions.');
     return;
   }
-  if (liveOnly || new URLSearchParams(location.search).has('live')) {
+  if (opensLive) {
     goLive();
     await timeline?.showDay(Date.now());
     return;
